@@ -1,0 +1,165 @@
+//===- Compiler.cpp - The Kiln compiler API ---------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Implements kiln::Compiler and kiln::Module: loading a model (ONNX or Kiln
+// IR), running the pipeline, emitting the target program. Every step routes
+// MLIR diagnostics into the returned Status.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Compiler.h"
+#include "kiln/Pipeline.h"
+
+#include "compiler/api/ModuleImpl.h"
+#include "compiler/support/DiagnosticCapture.h"
+
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "compiler/KilnVersion.h"
+
+namespace kiln {
+
+//===----------------------------------------------------------------------===//
+// Module
+//===----------------------------------------------------------------------===//
+
+Module::Module(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Module::Module(Module &&) noexcept = default;
+Module &Module::operator=(Module &&) noexcept = default;
+Module::~Module() = default;
+
+std::string Module::toText() const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  impl_->module->print(os);
+  return text;
+}
+
+Status Module::writeText(const std::string &path) const {
+  std::error_code error;
+  llvm::raw_fd_ostream os(path, error);
+  if (error)
+    return Status::error("cannot write '" + path + "': " + error.message());
+  impl_->module->print(os);
+  return Status::ok();
+}
+
+mlir::ModuleOp getModuleOp(Module &module) {
+  return *module.impl().module;
+}
+
+//===----------------------------------------------------------------------===//
+// Compiler
+//===----------------------------------------------------------------------===//
+
+struct Compiler::Impl {
+  std::shared_ptr<mlir::MLIRContext> context;
+};
+
+Compiler::Compiler() : impl_(std::make_unique<Impl>()) {
+  mlir::DialectRegistry registry;
+  registerKilnDialects(registry);
+  impl_->context = std::make_shared<mlir::MLIRContext>(registry);
+  impl_->context->loadAllAvailableDialects();
+  // Diagnostics are returned to the caller, never printed: do not attach
+  // the op to error messages (the location already says where).
+  impl_->context->printOpOnDiagnostic(false);
+}
+
+Compiler::~Compiler() = default;
+
+Result<Module> Compiler::parseModule(const std::string &text,
+                                     const std::string &bufferName) {
+  Status status;
+  DiagnosticCapture capture(impl_->context.get(), status);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(text, bufferName), llvm::SMLoc());
+  mlir::ParserConfig config(impl_->context.get());
+  auto module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, config);
+  if (!module)
+    return status;
+  auto impl = std::make_unique<Module::Impl>();
+  impl->context = impl_->context;
+  impl->module = std::move(module);
+  impl->sourcePath = bufferName;
+  return Result<Module>(Module(std::move(impl)), status);
+}
+
+Result<Module> Compiler::loadModel(const std::string &path,
+                                   const CompileOptions &options) {
+  Status status = validate(options);
+  if (status.failed())
+    return status;
+  if (!llvm::sys::fs::exists(path))
+    return Status::error("no such file", path);
+  if (llvm::sys::fs::is_directory(path))
+    return Status::error("expected a model file, got a directory", path);
+  llvm::StringRef extension = llvm::sys::path::extension(path);
+  if (extension == ".mlir") {
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    if (!buffer)
+      return Status::error("cannot read: " + buffer.getError().message(),
+                           path);
+    return parseModule((*buffer)->getBuffer().str(), path);
+  }
+  if (extension == ".onnx")
+    return Status::error("not yet supported: ONNX import (lands with the "
+                         "frontend issue)",
+                         path);
+  return Status::error("unknown model format '" + extension.str() +
+                           "' (expected .onnx or .mlir)",
+                       path);
+}
+
+Status Compiler::runPipeline(Module &module, const CompileOptions &options) {
+  Status status = validate(options);
+  if (status.failed())
+    return status;
+  DiagnosticCapture capture(impl_->context.get(), status);
+  mlir::PassManager pm(impl_->context.get());
+  buildKilnPipeline(pm, options);
+  if (mlir::failed(pm.run(getModuleOp(module))))
+    status.setFailed();
+  return status;
+}
+
+Result<CompileOutput> Compiler::emit(Module &module,
+                                     const CompileOptions &options) {
+  Status status = validate(options);
+  if (status.failed())
+    return status;
+  if (options.outputDir.empty())
+    return Status::error("no output folder given (use -o OUTDIR)");
+  return Status::error("not yet supported: code generation for target '" +
+                       options.target + "'");
+}
+
+Result<CompileOutput> Compiler::compile(const std::string &modelPath,
+                                        const CompileOptions &options) {
+  auto module = loadModel(modelPath, options);
+  if (!module)
+    return module.status();
+  Status status = module.status();
+  status.append(runPipeline(*module, options));
+  if (status.failed())
+    return status;
+  auto output = emit(*module, options);
+  status.append(output.status());
+  if (!output)
+    return status;
+  return Result<CompileOutput>(output.take(), status);
+}
+
+const char *version() { return KILN_VERSION_STRING; }
+const char *mlirVersion() { return LLVM_VERSION_STRING; }
+
+} // namespace kiln

@@ -1,0 +1,95 @@
+//===- Compiler.h - The Kiln compiler API -----------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// The product: a library that imports a model, runs Kiln's pass pipeline and
+// emits a deployable program. The `kiln` command line tool is a thin client
+// of this header. Nothing here prints or exits; every call returns a Status
+// or Result with diagnostics. This header does not expose MLIR types (see
+// kiln/Pipeline.h for the MLIR-level API).
+//
+// Thread-safety: a Compiler and the Modules it made may be used from one
+// thread at a time; distinct Compilers are independent.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_COMPILER_INCLUDE_KILN_COMPILER_H
+#define KILN_COMPILER_INCLUDE_KILN_COMPILER_H
+
+#include "kiln/Diagnostics.h"
+#include "kiln/Options.h"
+
+#include <memory>
+#include <string>
+
+namespace kiln {
+
+/// A model in Kiln's IR (an MLIR module of the kiln dialect). Move-only; it
+/// keeps the context it lives in alive, so it may outlive its Compiler.
+class Module {
+public:
+  struct Impl;
+  explicit Module(std::unique_ptr<Impl> impl);
+  Module(Module &&) noexcept;
+  Module &operator=(Module &&) noexcept;
+  ~Module();
+
+  /// Returns the module as MLIR assembly text.
+  std::string toText() const;
+  /// Writes the assembly text to |path| ("-" for standard output is the
+  /// caller's business: this writes files only).
+  Status writeText(const std::string &path) const;
+
+  Impl &impl() { return *impl_; }
+  const Impl &impl() const { return *impl_; }
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Summary of what `compile` produced.
+struct CompileOutput {
+  /// Files written, relative to CompileOptions::outputDir.
+  std::vector<std::string> files;
+};
+
+/// Entry point of the library. Owns an MLIR context with every Kiln dialect
+/// loaded.
+class Compiler {
+public:
+  Compiler();
+  ~Compiler();
+  Compiler(const Compiler &) = delete;
+  Compiler &operator=(const Compiler &) = delete;
+
+  /// Loads a model from |path|: `.onnx` (ONNX import) or `.mlir` (Kiln IR
+  /// text). |options| supplies input shapes for dynamic dimensions.
+  Result<Module> loadModel(const std::string &path,
+                           const CompileOptions &options);
+
+  /// Parses Kiln IR from |text|; |bufferName| names it in diagnostics.
+  Result<Module> parseModule(const std::string &text,
+                             const std::string &bufferName = "<buffer>");
+
+  /// Runs the pass pipeline that |options| selects on |module|, in place.
+  Status runPipeline(Module &module, const CompileOptions &options);
+
+  /// Writes the program for options.target into options.outputDir.
+  Result<CompileOutput> emit(Module &module, const CompileOptions &options);
+
+  /// loadModel + runPipeline + emit.
+  Result<CompileOutput> compile(const std::string &modelPath,
+                                const CompileOptions &options);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Returns Kiln's version, e.g. "0.1.0".
+const char *version();
+/// Returns the version of MLIR Kiln was built against, e.g. "22.1.8".
+const char *mlirVersion();
+
+} // namespace kiln
+
+#endif // KILN_COMPILER_INCLUDE_KILN_COMPILER_H

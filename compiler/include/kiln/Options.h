@@ -1,0 +1,63 @@
+//===- Options.h - Options of the Kiln compiler -----------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// CompileOptions gathers everything the command line (or an embedder) can
+// set: the target, the quantization scheme and its parameters, input shapes
+// for dynamic dimensions, and emission settings. validate() rejects values
+// out of range with a precise message, so no later stage sees them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_COMPILER_INCLUDE_KILN_OPTIONS_H
+#define KILN_COMPILER_INCLUDE_KILN_OPTIONS_H
+
+#include "kiln/Diagnostics.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+/// A fixed shape for one graph input, from `--input-shape name=1x3x224x224`.
+struct InputShape {
+  std::string name;
+  std::vector<int64_t> dims;
+};
+
+/// Options of import, the pipeline and code generation.
+struct CompileOptions {
+  /// Target: host, cortex-m4, cortex-m7, cortex-m55, cuda-sm80, cuda-sm90.
+  std::string target = "host";
+  /// Quantization scheme: none, fp16, int8 (later issues add more).
+  std::string quantize = "none";
+  /// Calibration data: a .npz, a folder of .npy, or a test_data_set folder.
+  std::string calibrationPath;
+  /// Activation range observer: minmax, percentile, mse.
+  std::string observer = "minmax";
+  /// Percentile for the percentile observer, in (50, 100].
+  double percentile = 99.99;
+  /// Shapes that replace dynamic (or all) input dimensions.
+  std::vector<InputShape> inputShapes;
+  /// Where `compile` writes its output folder.
+  std::string outputDir;
+  /// Name used for generated symbols (kiln_<name>_run); derived from the
+  /// model file name when empty.
+  std::string modelName;
+};
+
+/// Returns the names of all supported targets.
+const std::vector<std::string> &supportedTargets();
+/// Returns the names of all supported quantization schemes.
+const std::vector<std::string> &supportedQuantizeSchemes();
+
+/// Checks every option; fails with one error per bad value.
+Status validate(const CompileOptions &options);
+
+/// Parses "name=1x3x224x224" into |out|; fails with a message on bad syntax,
+/// non-positive or absurdly large dimensions.
+Status parseInputShape(const std::string &text, InputShape &out);
+
+} // namespace kiln
+
+#endif // KILN_COMPILER_INCLUDE_KILN_OPTIONS_H

@@ -1,0 +1,213 @@
+//===- KilnShapes.cpp - Static shape rules of kiln ops ----------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Implements the shape functions declared in KilnShapes.h. They follow the
+// ONNX operator specification; comments cite the rule where it is subtle.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/kiln/KilnShapes.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::kiln {
+
+std::string formatShape(ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          os << '?';
+        else
+          os << d;
+      },
+      "x");
+  return text;
+}
+
+FailureOr<SmallVector<int64_t>> inferBroadcastShape(ArrayRef<int64_t> lhs,
+                                                    ArrayRef<int64_t> rhs,
+                                                    EmitErrorFn emitError) {
+  size_t rank = std::max(lhs.size(), rhs.size());
+  SmallVector<int64_t> result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    // Align trailing dimensions; missing leading dimensions act as 1.
+    int64_t l = i < rank - lhs.size() ? 1 : lhs[i - (rank - lhs.size())];
+    int64_t r = i < rank - rhs.size() ? 1 : rhs[i - (rank - rhs.size())];
+    if (l == r || r == 1) {
+      result[i] = l;
+    } else if (l == 1) {
+      result[i] = r;
+    } else {
+      return emitError() << "operand shapes " << formatShape(lhs) << " and "
+                         << formatShape(rhs) << " are not broadcastable";
+    }
+  }
+  return result;
+}
+
+bool isUnidirectionallyBroadcastable(ArrayRef<int64_t> from,
+                                     ArrayRef<int64_t> to) {
+  if (from.size() > to.size())
+    return false;
+  size_t offset = to.size() - from.size();
+  for (size_t i = 0; i < from.size(); ++i)
+    if (from[i] != 1 && from[i] != to[offset + i])
+      return false;
+  return true;
+}
+
+/// Checks the per-spatial-axis attribute lists of conv and pooling ops.
+static LogicalResult checkWindowAttrs(size_t spatial, ArrayRef<int64_t> strides,
+                                      ArrayRef<int64_t> pads,
+                                      ArrayRef<int64_t> dilations,
+                                      EmitErrorFn emitError) {
+  if (strides.size() != spatial || dilations.size() != spatial ||
+      pads.size() != 2 * spatial)
+    return emitError() << "expected " << spatial << " strides, " << spatial
+                       << " dilations and " << 2 * spatial
+                       << " pads for " << spatial
+                       << " spatial dimensions, got " << strides.size()
+                       << ", " << dilations.size() << " and " << pads.size();
+  for (size_t i = 0; i < spatial; ++i) {
+    if (strides[i] <= 0)
+      return emitError() << "strides must be positive, got " << strides[i];
+    if (dilations[i] <= 0)
+      return emitError() << "dilations must be positive, got "
+                         << dilations[i];
+    if (pads[i] < 0 || pads[spatial + i] < 0)
+      return emitError() << "pads must be non-negative";
+  }
+  return success();
+}
+
+FailureOr<SmallVector<int64_t>>
+inferConvShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
+               ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+               ArrayRef<int64_t> dilations, int64_t group,
+               EmitErrorFn emitError) {
+  if (input.size() < 3 || input.size() > 5)
+    return emitError() << "expected input of rank 3 to 5 (N x C x spatial), "
+                          "got rank "
+                       << input.size();
+  if (weight.size() != input.size())
+    return emitError() << "expected weight of rank " << input.size()
+                       << ", got rank " << weight.size();
+  size_t spatial = input.size() - 2;
+  if (failed(checkWindowAttrs(spatial, strides, pads, dilations, emitError)))
+    return failure();
+  if (group <= 0)
+    return emitError() << "group must be positive, got " << group;
+  if (input[1] != weight[1] * group)
+    return emitError() << "input has " << input[1]
+                       << " channels but weight expects " << weight[1]
+                       << " x group " << group << " = " << weight[1] * group;
+  if (weight[0] % group != 0)
+    return emitError() << "output channels " << weight[0]
+                       << " are not divisible by group " << group;
+  SmallVector<int64_t> result = {input[0], weight[0]};
+  for (size_t i = 0; i < spatial; ++i) {
+    int64_t padded = input[2 + i] + pads[i] + pads[spatial + i];
+    int64_t window = dilations[i] * (weight[2 + i] - 1) + 1;
+    if (padded < window)
+      return emitError() << "kernel extent " << window << " exceeds padded "
+                         << "input extent " << padded << " on spatial axis "
+                         << i;
+    result.push_back((padded - window) / strides[i] + 1);
+  }
+  return result;
+}
+
+int64_t pooledSize(int64_t in, int64_t kernel, int64_t stride,
+                   int64_t padBegin, int64_t padEnd, int64_t dilation,
+                   bool ceilMode) {
+  int64_t window = dilation * (kernel - 1) + 1;
+  int64_t span = in + padBegin + padEnd - window;
+  int64_t out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
+  // ONNX (like PyTorch) drops a last window that would start in the end pad.
+  if (ceilMode && (out - 1) * stride >= in + padBegin)
+    --out;
+  return out;
+}
+
+FailureOr<SmallVector<int64_t>>
+inferPoolShape(ArrayRef<int64_t> input, ArrayRef<int64_t> kernel,
+               ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+               ArrayRef<int64_t> dilations, bool ceilMode,
+               EmitErrorFn emitError) {
+  if (input.size() < 3)
+    return emitError() << "expected input of rank >= 3 (N x C x spatial), "
+                          "got rank "
+                       << input.size();
+  size_t spatial = input.size() - 2;
+  if (kernel.size() != spatial)
+    return emitError() << "expected " << spatial << " kernel dimensions, got "
+                       << kernel.size();
+  if (failed(checkWindowAttrs(spatial, strides, pads, dilations, emitError)))
+    return failure();
+  SmallVector<int64_t> result = {input[0], input[1]};
+  for (size_t i = 0; i < spatial; ++i) {
+    if (kernel[i] <= 0)
+      return emitError() << "kernel_shape must be positive, got " << kernel[i];
+    int64_t window = dilations[i] * (kernel[i] - 1) + 1;
+    if (input[2 + i] + pads[i] + pads[spatial + i] < window)
+      return emitError() << "pooling window " << window
+                         << " exceeds padded input on spatial axis " << i;
+    result.push_back(pooledSize(input[2 + i], kernel[i], strides[i], pads[i],
+                                pads[spatial + i], dilations[i], ceilMode));
+  }
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>> inferMatMulShape(ArrayRef<int64_t> lhs,
+                                                 ArrayRef<int64_t> rhs,
+                                                 EmitErrorFn emitError) {
+  if (lhs.empty() || rhs.empty())
+    return emitError() << "matmul operands must have rank >= 1";
+  SmallVector<int64_t> a(lhs), b(rhs);
+  bool lhsVector = a.size() == 1, rhsVector = b.size() == 1;
+  if (lhsVector)
+    a.insert(a.begin(), 1);
+  if (rhsVector)
+    b.push_back(1);
+  int64_t k = a.back();
+  if (k != b[b.size() - 2])
+    return emitError() << "contracting dimensions differ: "
+                       << formatShape(lhs) << " and " << formatShape(rhs);
+  auto batch = inferBroadcastShape(ArrayRef(a).drop_back(2),
+                                   ArrayRef(b).drop_back(2), emitError);
+  if (failed(batch))
+    return failure();
+  SmallVector<int64_t> result = *batch;
+  if (!lhsVector)
+    result.push_back(a[a.size() - 2]);
+  if (!rhsVector)
+    result.push_back(b.back());
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>>
+inferGemmShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
+               std::optional<ArrayRef<int64_t>> c, bool transA, bool transB,
+               EmitErrorFn emitError) {
+  if (a.size() != 2 || b.size() != 2)
+    return emitError() << "gemm operands must be matrices, got ranks "
+                       << a.size() << " and " << b.size();
+  int64_t m = transA ? a[1] : a[0], ka = transA ? a[0] : a[1];
+  int64_t kb = transB ? b[1] : b[0], n = transB ? b[0] : b[1];
+  if (ka != kb)
+    return emitError() << "contracting dimensions differ: " << ka << " vs "
+                       << kb;
+  SmallVector<int64_t> result = {m, n};
+  if (c && !isUnidirectionallyBroadcastable(*c, result))
+    return emitError() << "C of shape " << formatShape(*c)
+                       << " does not broadcast to " << formatShape(result);
+  return result;
+}
+
+} // namespace mlir::kiln

@@ -1,0 +1,200 @@
+//===- kiln.cpp - The kiln command line tool --------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// `kiln import | compile | run | inspect`: a thin client of the compiler
+// library (kiln/Compiler.h). It turns flags into CompileOptions, calls the
+// library, prints the returned diagnostics to stderr and exits non-zero on
+// failure. No compiler logic lives here.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Compiler.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+using namespace llvm;
+
+namespace {
+
+cl::SubCommand importCmd("import", "Import an ONNX model and print Kiln IR");
+cl::SubCommand compileCmd("compile",
+                          "Compile a model into a deployable program");
+cl::SubCommand runCmd("run",
+                      "Run a model on inputs with the reference evaluator");
+cl::SubCommand inspectCmd("inspect",
+                          "Print a model's inputs, outputs and operators");
+
+cl::OptionCategory pipelineCat("Pipeline options");
+
+cl::opt<std::string> modelPath(cl::Positional, cl::desc("<MODEL>"),
+                               cl::Required, cl::sub(importCmd),
+                               cl::sub(compileCmd), cl::sub(runCmd),
+                               cl::sub(inspectCmd));
+
+cl::opt<std::string> outputPath(
+    "o", cl::desc("Output: a .mlir file for import ('-' for stdout, the "
+                  "default), the output folder for compile"),
+    cl::value_desc("PATH"), cl::sub(importCmd), cl::sub(compileCmd));
+
+cl::list<std::string>
+    inputShapes("input-shape",
+                cl::desc("Fix the shape of an input with dynamic dimensions "
+                         "(repeatable), e.g. --input-shape input=1x3x224x224"),
+                cl::value_desc("NAME=D0xD1x..."), cl::cat(pipelineCat),
+                cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
+                cl::sub(inspectCmd));
+
+cl::opt<std::string> target("target",
+                            cl::desc("Target: host, cortex-m4, cortex-m7, "
+                                     "cortex-m55, cuda-sm80, cuda-sm90"),
+                            cl::value_desc("T"), cl::init("host"),
+                            cl::cat(pipelineCat), cl::sub(compileCmd),
+                            cl::sub(runCmd));
+
+cl::opt<std::string> quantize("quantize",
+                              cl::desc("Quantization scheme: none, fp16, "
+                                       "int8"),
+                              cl::value_desc("SCHEME"), cl::init("none"),
+                              cl::cat(pipelineCat), cl::sub(compileCmd),
+                              cl::sub(runCmd));
+
+cl::opt<std::string>
+    calibration("calibration",
+                cl::desc("Calibration data: a .npz, a folder of .npy, or an "
+                         "ONNX test_data_set_N folder"),
+                cl::value_desc("DATA"), cl::cat(pipelineCat),
+                cl::sub(compileCmd), cl::sub(runCmd));
+
+cl::opt<std::string> observer("observer",
+                              cl::desc("Activation range observer: minmax, "
+                                       "percentile, mse"),
+                              cl::init("minmax"), cl::cat(pipelineCat),
+                              cl::sub(compileCmd), cl::sub(runCmd));
+
+cl::opt<std::string> inputsPath("inputs",
+                                cl::desc("Input data: a .npz, a folder of "
+                                         ".npy, or a test_data_set_N folder"),
+                                cl::value_desc("DATA"), cl::Required,
+                                cl::sub(runCmd));
+
+cl::opt<std::string> outputsPath("outputs",
+                                 cl::desc("Where to write the outputs (.npz)"),
+                                 cl::value_desc("OUT.npz"), cl::Required,
+                                 cl::sub(runCmd));
+
+/// Prints every diagnostic of |status| to stderr, prefixed with "kiln: ".
+void printDiagnostics(const kiln::Status &status) {
+  for (const kiln::Diagnostic &diag : status.diagnostics())
+    errs() << "kiln: " << diag.str() << "\n";
+}
+
+/// Fills CompileOptions from the flags; prints errors and returns false when
+/// a flag value is malformed.
+bool buildOptions(kiln::CompileOptions &options) {
+  kiln::Status status;
+  for (const std::string &text : inputShapes) {
+    kiln::InputShape shape;
+    status.append(kiln::parseInputShape(text, shape));
+    options.inputShapes.push_back(shape);
+  }
+  options.target = target;
+  options.quantize = quantize;
+  options.calibrationPath = calibration;
+  options.observer = observer;
+  if (status.succeeded())
+    status.append(kiln::validate(options));
+  printDiagnostics(status);
+  return status.succeeded();
+}
+
+int runImport() {
+  kiln::CompileOptions options;
+  if (!buildOptions(options))
+    return 1;
+  kiln::Compiler compiler;
+  auto module = compiler.loadModel(modelPath, options);
+  printDiagnostics(module.status());
+  if (!module)
+    return 1;
+  if (outputPath.empty() || outputPath == "-") {
+    outs() << module->toText();
+    return 0;
+  }
+  kiln::Status status = module->writeText(outputPath);
+  printDiagnostics(status);
+  return status.succeeded() ? 0 : 1;
+}
+
+int runCompile() {
+  kiln::CompileOptions options;
+  if (!buildOptions(options))
+    return 1;
+  if (outputPath.empty()) {
+    errs() << "kiln: error: compile needs an output folder (-o OUTDIR)\n";
+    return 1;
+  }
+  options.outputDir = outputPath;
+  kiln::Compiler compiler;
+  auto output = compiler.compile(modelPath, options);
+  printDiagnostics(output.status());
+  if (!output)
+    return 1;
+  for (const std::string &file : output->files)
+    outs() << options.outputDir << "/" << file << "\n";
+  return 0;
+}
+
+int runRun() {
+  kiln::CompileOptions options;
+  if (!buildOptions(options))
+    return 1;
+  errs() << "kiln: error: not yet supported: 'kiln run' needs the reference "
+            "evaluator (lands with the frontend issue)\n";
+  return 1;
+}
+
+int runInspect() {
+  kiln::CompileOptions options;
+  if (!buildOptions(options))
+    return 1;
+  errs() << "kiln: error: not yet supported: 'kiln inspect' needs the ONNX "
+            "frontend (lands with the frontend issue)\n";
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM initLLVM(argc, argv);
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "kiln " << kiln::version() << " (MLIR " << kiln::mlirVersion()
+       << ")\n";
+  });
+  cl::HideUnrelatedOptions({&pipelineCat, &cl::getGeneralCategory()});
+  if (!cl::ParseCommandLineOptions(
+          argc, argv,
+          "Kiln: an ahead-of-time compiler from ONNX to C99 and CUDA\n\n"
+          "  kiln import MODEL.onnx [-o out.mlir]\n"
+          "  kiln compile MODEL --target T [--quantize S] [--calibration "
+          "DATA] -o OUTDIR\n"
+          "  kiln run MODEL --inputs DATA --outputs OUT.npz\n"
+          "  kiln inspect MODEL\n\n"
+          "Run 'kiln <command> --help' for the options of a command.\n",
+          &errs()))
+    return 1;
+  if (importCmd)
+    return runImport();
+  if (compileCmd)
+    return runCompile();
+  if (runCmd)
+    return runRun();
+  if (inspectCmd)
+    return runInspect();
+  errs() << "kiln: error: no command given (expected import, compile, run or "
+            "inspect; see 'kiln --help')\n";
+  return 1;
+}
