@@ -11,7 +11,14 @@
 #include "kiln/Pipeline.h"
 
 #include "compiler/api/ModuleImpl.h"
+#include "compiler/evaluator/Evaluator.h"
+#include "compiler/frontend/OnnxImporter.h"
 #include "compiler/support/DiagnosticCapture.h"
+#include "compiler/support/TensorAttr.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include <map>
 
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -111,10 +118,17 @@ Result<Module> Compiler::loadModel(const std::string &path,
                            path);
     return parseModule((*buffer)->getBuffer().str(), path);
   }
-  if (extension == ".onnx")
-    return Status::error("not yet supported: ONNX import (lands with the "
-                         "frontend issue)",
-                         path);
+  if (extension == ".onnx") {
+    auto module = frontend::importOnnxFile(impl_->context.get(), path,
+                                           options, status);
+    if (!module)
+      return status;
+    auto impl = std::make_unique<Module::Impl>();
+    impl->context = impl_->context;
+    impl->module = std::move(module);
+    impl->sourcePath = path;
+    return Result<Module>(Module(std::move(impl)), status);
+  }
   return Status::error("unknown model format '" + extension.str() +
                            "' (expected .onnx or .mlir)",
                        path);
@@ -141,6 +155,71 @@ Result<CompileOutput> Compiler::emit(Module &module,
     return Status::error("no output folder given (use -o OUTDIR)");
   return Status::error("not yet supported: code generation for target '" +
                        options.target + "'");
+}
+
+Result<std::vector<Tensor>> Compiler::run(Module &module,
+                                          std::vector<Tensor> inputs) {
+  Status status;
+  DiagnosticCapture capture(impl_->context.get(), status);
+  mlir::func::FuncOp func = getEntryFunction(getModuleOp(module));
+  if (!func)
+    return Status::error("the module has no entry function (expected "
+                         "func.func @main)");
+  auto outputs = evaluateFunction(func, std::move(inputs));
+  status.append(outputs.status());
+  if (!outputs)
+    return status;
+  return Result<std::vector<Tensor>>(outputs.take(), status);
+}
+
+/// Describes one function argument or result for `inspect`.
+static PortInfo describePort(mlir::Type type, mlir::StringAttr name,
+                             const std::string &fallback) {
+  PortInfo port;
+  port.name = name ? name.getValue().str() : fallback;
+  if (auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type)) {
+    llvm::raw_string_ostream os(port.elementType);
+    tensor.getElementType().print(os);
+    port.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  }
+  return port;
+}
+
+Result<ModelInfo> Compiler::inspect(Module &module) {
+  mlir::func::FuncOp func = getEntryFunction(getModuleOp(module));
+  if (!func)
+    return Status::error("the module has no entry function (expected "
+                         "func.func @main)");
+  ModelInfo info;
+  mlir::FunctionType type = func.getFunctionType();
+  for (unsigned i = 0; i < type.getNumInputs(); ++i)
+    info.inputs.push_back(describePort(
+        type.getInput(i),
+        func.getArgAttrOfType<mlir::StringAttr>(i, "kiln.name"),
+        "input_" + std::to_string(i)));
+  for (unsigned i = 0; i < type.getNumResults(); ++i)
+    info.outputs.push_back(describePort(
+        type.getResult(i),
+        func.getResultAttrOfType<mlir::StringAttr>(i, "kiln.name"),
+        "output_" + std::to_string(i)));
+  std::map<std::string, int64_t> counts;
+  func.walk([&](mlir::Operation *op) {
+    if (op == func.getOperation())
+      return;
+    std::string name = op->getName().getStringRef().str();
+    if (name == "kiln.constant") {
+      ++info.constants;
+      auto tensor = llvm::cast<mlir::RankedTensorType>(
+          op->getResult(0).getType());
+      std::optional<DType> dtype = fromMlirType(tensor.getElementType());
+      info.constantBytes +=
+          tensor.getNumElements() * (dtype ? dtypeSize(*dtype) : 4);
+      return;
+    }
+    ++counts[name];
+  });
+  info.opCounts.assign(counts.begin(), counts.end());
+  return info;
 }
 
 Result<CompileOutput> Compiler::compile(const std::string &modelPath,

@@ -9,6 +9,7 @@
 #include "dialects/kiln/KilnShapes.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlir::kiln {
@@ -207,6 +208,233 @@ inferGemmShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
   if (c && !isUnidirectionallyBroadcastable(*c, result))
     return emitError() << "C of shape " << formatShape(*c)
                        << " does not broadcast to " << formatShape(result);
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>> inferConvTransposeShape(
+    ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
+    ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+    ArrayRef<int64_t> dilations, ArrayRef<int64_t> outputPadding,
+    int64_t group, EmitErrorFn emitError) {
+  if (input.size() < 3 || weight.size() != input.size())
+    return emitError() << "expected input and weight of equal rank >= 3, got "
+                       << input.size() << " and " << weight.size();
+  size_t spatial = input.size() - 2;
+  if (failed(checkWindowAttrs(spatial, strides, pads, dilations, emitError)))
+    return failure();
+  if (outputPadding.size() != spatial)
+    return emitError() << "expected " << spatial
+                       << " output_padding values, got "
+                       << outputPadding.size();
+  if (group <= 0 || input[1] != weight[0] || weight[0] % group != 0)
+    return emitError() << "input has " << input[1]
+                       << " channels but weight expects " << weight[0]
+                       << " (divisible by group " << group << ")";
+  SmallVector<int64_t> result = {input[0], weight[1] * group};
+  for (size_t i = 0; i < spatial; ++i) {
+    int64_t out = strides[i] * (input[2 + i] - 1) + outputPadding[i] +
+                  (weight[2 + i] - 1) * dilations[i] + 1 - pads[i] -
+                  pads[spatial + i];
+    if (out <= 0)
+      return emitError() << "non-positive output size " << out
+                         << " on spatial axis " << i;
+    result.push_back(out);
+  }
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>> inferReduceShape(ArrayRef<int64_t> input,
+                                                 ArrayRef<int64_t> axes,
+                                                 bool keepdims,
+                                                 EmitErrorFn emitError) {
+  SmallVector<bool> reduced(input.size(), false);
+  int64_t previous = -1;
+  for (int64_t axis : axes) {
+    if (axis < 0 || axis >= static_cast<int64_t>(input.size()))
+      return emitError() << "reduction axis " << axis
+                         << " is out of range for rank " << input.size();
+    if (axis <= previous)
+      return emitError() << "reduction axes must be sorted and unique";
+    previous = axis;
+    reduced[axis] = true;
+  }
+  SmallVector<int64_t> result;
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (!reduced[i])
+      result.push_back(input[i]);
+    else if (keepdims)
+      result.push_back(1);
+  }
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>>
+inferConcatShape(ArrayRef<ArrayRef<int64_t>> inputs, int64_t axis,
+                 EmitErrorFn emitError) {
+  if (inputs.empty())
+    return emitError() << "concat needs at least one input";
+  ArrayRef<int64_t> first = inputs.front();
+  if (axis < 0 || axis >= static_cast<int64_t>(first.size()))
+    return emitError() << "axis " << axis << " is out of range for rank "
+                       << first.size();
+  SmallVector<int64_t> result(first);
+  result[axis] = 0;
+  for (ArrayRef<int64_t> shape : inputs) {
+    if (shape.size() != first.size())
+      return emitError() << "concat inputs must have equal ranks, got "
+                         << formatShape(first) << " and "
+                         << formatShape(shape);
+    for (size_t i = 0; i < shape.size(); ++i)
+      if (static_cast<int64_t>(i) != axis && shape[i] != first[i])
+        return emitError() << "concat inputs differ outside axis " << axis
+                           << ": " << formatShape(first) << " and "
+                           << formatShape(shape);
+    result[axis] += shape[axis];
+  }
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>> inferGatherShape(ArrayRef<int64_t> input,
+                                                 ArrayRef<int64_t> indices,
+                                                 int64_t axis,
+                                                 EmitErrorFn emitError) {
+  if (axis < 0 || axis >= static_cast<int64_t>(input.size()))
+    return emitError() << "axis " << axis << " is out of range for rank "
+                       << input.size();
+  SmallVector<int64_t> result(input.begin(), input.begin() + axis);
+  result.append(indices.begin(), indices.end());
+  result.append(input.begin() + axis + 1, input.end());
+  return result;
+}
+
+FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
+                                               ArrayRef<int64_t> ranks,
+                                               EmitErrorFn emitError) {
+  std::string text;
+  for (char c : equation)
+    if (c != ' ')
+      text += c;
+  StringRef eq(text);
+  auto arrow = eq.find("->");
+  StringRef lhs = eq.substr(0, arrow);
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != ranks.size())
+    return emitError() << "einsum equation '" << equation << "' has "
+                       << terms.size() << " operands but " << ranks.size()
+                       << " inputs were given";
+  // The ellipsis stands for the same number of dimensions in every term
+  // that has one: the largest rank left over by its letters.
+  int64_t ellipsisRank = 0;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    bool hasEllipsis = terms[i].contains("...");
+    int64_t letters = static_cast<int64_t>(terms[i].size()) -
+                      (hasEllipsis ? 3 : 0);
+    for (char c : terms[i])
+      if (c != '.' && !llvm::isAlpha(c))
+        return emitError() << "einsum equation '" << equation
+                           << "' has invalid character '" << c << "'";
+    if (hasEllipsis) {
+      if (ranks[i] < letters)
+        return emitError() << "einsum term '" << terms[i]
+                           << "' has more letters than input rank "
+                           << ranks[i];
+      ellipsisRank = std::max(ellipsisRank, ranks[i] - letters);
+    } else if (letters != ranks[i]) {
+      return emitError() << "einsum term '" << terms[i] << "' has " << letters
+                         << " letters but the input has rank " << ranks[i];
+    }
+  }
+  if (ellipsisRank > 26)
+    return emitError() << "einsum ellipsis covers too many dimensions";
+  auto expand = [&](StringRef term, int64_t rank) {
+    std::string out;
+    size_t dots = term.find("...");
+    if (dots == StringRef::npos)
+      return term.str();
+    int64_t letters = static_cast<int64_t>(term.size()) - 3;
+    int64_t count = rank - letters;
+    out += term.substr(0, dots).str();
+    // Dimensions covered by a shorter ellipsis align to the right.
+    for (int64_t j = ellipsisRank - count; j < ellipsisRank; ++j)
+      out += static_cast<char>('A' + j);
+    out += term.substr(dots + 3).str();
+    return out;
+  };
+  std::string result;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (i)
+      result += ',';
+    result += expand(terms[i], ranks[i]);
+  }
+  result += "->";
+  if (arrow != StringRef::npos) {
+    StringRef rhs = eq.substr(arrow + 2);
+    if (rhs.contains("...")) {
+      std::string ellipsis;
+      for (int64_t j = 0; j < ellipsisRank; ++j)
+        ellipsis += static_cast<char>('A' + j);
+      size_t dots = rhs.find("...");
+      result += rhs.substr(0, dots).str() + ellipsis +
+                rhs.substr(dots + 3).str();
+    } else {
+      result += rhs.str();
+    }
+  } else {
+    // Implicit output: ellipsis dimensions, then the letters that appear
+    // exactly once, in alphabetical order.
+    for (int64_t j = 0; j < ellipsisRank; ++j)
+      result += static_cast<char>('A' + j);
+    int counts[128] = {};
+    for (char c : lhs)
+      if (llvm::isLower(c) || llvm::isUpper(c))
+        ++counts[static_cast<unsigned char>(c)];
+    for (char c = 'a'; c <= 'z'; ++c)
+      if (counts[static_cast<unsigned char>(c)] == 1)
+        result += c;
+    for (char c = 'A'; c <= 'Z'; ++c)
+      if (counts[static_cast<unsigned char>(c)] == 1 && eq.count(c) == 1)
+        result += c;
+  }
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>>
+inferEinsumShape(StringRef equation, ArrayRef<ArrayRef<int64_t>> inputs,
+                 EmitErrorFn emitError) {
+  auto arrow = equation.find("->");
+  if (arrow == StringRef::npos || equation.contains("..."))
+    return emitError() << "einsum equation '" << equation
+                       << "' is not in normalized explicit form";
+  SmallVector<StringRef> terms;
+  equation.substr(0, arrow).split(terms, ',');
+  if (terms.size() != inputs.size())
+    return emitError() << "einsum equation has " << terms.size()
+                       << " operands, got " << inputs.size();
+  int64_t sizes[128];
+  std::fill(std::begin(sizes), std::end(sizes), -1);
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (terms[i].size() != inputs[i].size())
+      return emitError() << "einsum term '" << terms[i]
+                         << "' does not match rank " << inputs[i].size();
+    for (size_t j = 0; j < terms[i].size(); ++j) {
+      int64_t &size = sizes[static_cast<unsigned char>(terms[i][j])];
+      int64_t dim = inputs[i][j];
+      if (size == -1 || size == 1)
+        size = dim;
+      else if (dim != 1 && dim != size)
+        return emitError() << "einsum letter '" << terms[i][j]
+                           << "' has sizes " << size << " and " << dim;
+    }
+  }
+  SmallVector<int64_t> result;
+  for (char c : equation.substr(arrow + 2)) {
+    int64_t size = sizes[static_cast<unsigned char>(c)];
+    if (size == -1)
+      return emitError() << "einsum output letter '" << c
+                         << "' does not appear in any input";
+    result.push_back(size);
+  }
   return result;
 }
 

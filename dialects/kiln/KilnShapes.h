@@ -66,6 +66,45 @@ inferGemmShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
                std::optional<ArrayRef<int64_t>> c, bool transA, bool transB,
                EmitErrorFn emitError);
 
+/// Returns the output shape of ONNX ConvTranspose with explicit pads.
+FailureOr<SmallVector<int64_t>> inferConvTransposeShape(
+    ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
+    ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+    ArrayRef<int64_t> dilations, ArrayRef<int64_t> outputPadding,
+    int64_t group, EmitErrorFn emitError);
+
+/// Returns the shape of a reduction of |input| over |axes| (sorted, unique,
+/// non-negative).
+FailureOr<SmallVector<int64_t>> inferReduceShape(ArrayRef<int64_t> input,
+                                                 ArrayRef<int64_t> axes,
+                                                 bool keepdims,
+                                                 EmitErrorFn emitError);
+
+/// Returns the shape of concatenating |inputs| along |axis|.
+FailureOr<SmallVector<int64_t>>
+inferConcatShape(ArrayRef<ArrayRef<int64_t>> inputs, int64_t axis,
+                 EmitErrorFn emitError);
+
+/// Returns the shape of ONNX Gather: input[:axis] + indices + input[axis+1:].
+FailureOr<SmallVector<int64_t>> inferGatherShape(ArrayRef<int64_t> input,
+                                                 ArrayRef<int64_t> indices,
+                                                 int64_t axis,
+                                                 EmitErrorFn emitError);
+
+/// Rewrites an ONNX einsum equation into explicit form without ellipsis,
+/// e.g. "...ij,...jk" with ranks {3, 3} becomes "Aij,Ajk->Aik" (ellipsis
+/// dimensions get upper-case letters). Spaces are removed.
+FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
+                                               ArrayRef<int64_t> ranks,
+                                               EmitErrorFn emitError);
+
+/// Returns the result shape of a normalized (explicit, ellipsis-free)
+/// einsum equation; checks that every letter has one size (or 1, which
+/// broadcasts).
+FailureOr<SmallVector<int64_t>>
+inferEinsumShape(StringRef equation, ArrayRef<ArrayRef<int64_t>> inputs,
+                 EmitErrorFn emitError);
+
 } // namespace mlir::kiln
 
 #endif // KILN_DIALECTS_KILN_KILNSHAPES_H

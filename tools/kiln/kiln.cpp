@@ -148,22 +148,77 @@ int runCompile() {
   return 0;
 }
 
+/// Returns "1x3x224x224" (or "scalar").
+std::string formatDims(const std::vector<int64_t> &dims) {
+  if (dims.empty())
+    return "scalar";
+  std::string text;
+  for (int64_t d : dims)
+    text += (text.empty() ? "" : "x") + std::to_string(d);
+  return text;
+}
+
 int runRun() {
   kiln::CompileOptions options;
   if (!buildOptions(options))
     return 1;
-  errs() << "kiln: error: not yet supported: 'kiln run' needs the reference "
-            "evaluator (lands with the frontend issue)\n";
-  return 1;
+  kiln::Compiler compiler;
+  auto module = compiler.loadModel(modelPath, options);
+  printDiagnostics(module.status());
+  if (!module)
+    return 1;
+  kiln::Status status = compiler.runPipeline(*module, options);
+  printDiagnostics(status);
+  if (status.failed())
+    return 1;
+  auto inputs = kiln::loadTensors(inputsPath);
+  printDiagnostics(inputs.status());
+  if (!inputs)
+    return 1;
+  auto outputs = compiler.run(*module, inputs.take());
+  printDiagnostics(outputs.status());
+  if (!outputs)
+    return 1;
+  kiln::Status saved = kiln::saveNpz(outputsPath, *outputs);
+  printDiagnostics(saved);
+  if (saved.failed())
+    return 1;
+  for (const kiln::Tensor &output : *outputs)
+    outs() << output.name << ": " << output.describe() << "\n";
+  outs() << "wrote " << outputs->size() << " output(s) to " << outputsPath
+         << "\n";
+  return 0;
 }
 
 int runInspect() {
   kiln::CompileOptions options;
   if (!buildOptions(options))
     return 1;
-  errs() << "kiln: error: not yet supported: 'kiln inspect' needs the ONNX "
-            "frontend (lands with the frontend issue)\n";
-  return 1;
+  kiln::Compiler compiler;
+  auto module = compiler.loadModel(modelPath, options);
+  printDiagnostics(module.status());
+  if (!module)
+    return 1;
+  auto info = compiler.inspect(*module);
+  printDiagnostics(info.status());
+  if (!info)
+    return 1;
+  outs() << "model: " << modelPath << "\n";
+  for (const kiln::PortInfo &port : info->inputs)
+    outs() << "input  " << port.name << ": " << port.elementType << "["
+           << formatDims(port.shape) << "]\n";
+  for (const kiln::PortInfo &port : info->outputs)
+    outs() << "output " << port.name << ": " << port.elementType << "["
+           << formatDims(port.shape) << "]\n";
+  outs() << "constants: " << info->constants << " (" << info->constantBytes
+         << " bytes)\n";
+  int64_t total = 0;
+  for (const auto &[name, count] : info->opCounts)
+    total += count;
+  outs() << "ops: " << total << "\n";
+  for (const auto &[name, count] : info->opCounts)
+    outs() << "  " << name << ": " << count << "\n";
+  return 0;
 }
 
 } // namespace

@@ -17,6 +17,7 @@
 
 #include "kiln/Diagnostics.h"
 #include "kiln/Options.h"
+#include "kiln/Tensor.h"
 
 #include <memory>
 #include <string>
@@ -44,6 +45,24 @@ public:
 
 private:
   std::unique_ptr<Impl> impl_;
+};
+
+/// One input or output of a model, as `kiln inspect` shows it.
+struct PortInfo {
+  std::string name;
+  /// Element type as printed by MLIR, e.g. "f32" or
+  /// "!quant.uniform<i8:f32, 0.1>".
+  std::string elementType;
+  std::vector<int64_t> shape;
+};
+
+/// What `kiln inspect` reports about a module.
+struct ModelInfo {
+  std::vector<PortInfo> inputs, outputs;
+  /// Number of ops of each kind, e.g. {"kiln.conv", 12}.
+  std::vector<std::pair<std::string, int64_t>> opCounts;
+  /// Number of constant tensors and their total bytes.
+  int64_t constants = 0, constantBytes = 0;
 };
 
 /// Summary of what `compile` produced.
@@ -75,6 +94,14 @@ public:
 
   /// Writes the program for options.target into options.outputDir.
   Result<CompileOutput> emit(Module &module, const CompileOptions &options);
+
+  /// Runs the entry function of |module| on |inputs| with the reference
+  /// evaluator. Inputs match by name when all names match, else by
+  /// position; outputs carry the model's output names.
+  Result<std::vector<Tensor>> run(Module &module, std::vector<Tensor> inputs);
+
+  /// Describes the entry function of |module|.
+  Result<ModelInfo> inspect(Module &module);
 
   /// loadModel + runPipeline + emit.
   Result<CompileOutput> compile(const std::string &modelPath,

@@ -12,6 +12,7 @@
 #define KILN_COMPILER_INCLUDE_KILN_OPTIONS_H
 
 #include "kiln/Diagnostics.h"
+#include "kiln/Tensor.h"
 
 #include <cstdint>
 #include <string>
@@ -39,6 +40,11 @@ struct CompileOptions {
   double percentile = 99.99;
   /// Shapes that replace dynamic (or all) input dimensions.
   std::vector<InputShape> inputShapes;
+  /// Inputs bound to fixed values: the importer turns each model input
+  /// whose name matches into a constant (`--bind DATA`). This is how a
+  /// static compiler takes shape-like inputs (a Reshape target, the repeats
+  /// of Tile) that a model leaves to run time.
+  std::vector<Tensor> boundInputs;
   /// Where `compile` writes its output folder.
   std::string outputDir;
   /// Name used for generated symbols (kiln_<name>_run); derived from the

@@ -1,0 +1,201 @@
+//===- NormalizationOps.td - Normalization and softmax ops ---*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Batch/instance/group/layer/RMS normalization, Lp and mean-variance
+// normalization, local response normalization, softmax, log-softmax and
+// hardmax.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECTS_KILN_OPS_NORMALIZATIONOPS_TD
+#define KILN_DIALECTS_KILN_OPS_NORMALIZATIONOPS_TD
+
+include "dialects/kiln/KilnBase.td"
+
+def Kiln_BatchNormOp : Kiln_Op<"batch_norm"> {
+  let summary = "batch normalization with running statistics (inference)";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) * scale + bias` per channel (axis 1).
+    The graph clean-up folds it into a preceding conv or gemm.
+
+    Example:
+
+    ```mlir
+    %y = kiln.batch_norm %x, %s, %b, %m, %v {epsilon = 1.0e-5 : f32}
+         : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>,
+            tensor<4xf32>) -> tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_Tensor:$scale,
+                   Kiln_Tensor:$bias, Kiln_Tensor:$mean,
+                   Kiln_Tensor:$variance, F32Attr:$epsilon);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_InstanceNormOp : Kiln_Op<"instance_norm"> {
+  let summary = "instance normalization";
+  let description = [{
+    Normalizes each (batch, channel) slice over its spatial positions, then
+    applies the per-channel `scale` and `bias`.
+
+    Example:
+
+    ```mlir
+    %y = kiln.instance_norm %x, %s, %b {epsilon = 1.0e-5 : f32}
+         : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>)
+         -> tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_Tensor:$scale,
+                   Kiln_Tensor:$bias, F32Attr:$epsilon);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_GroupNormOp : Kiln_Op<"group_norm"> {
+  let summary = "group normalization (ONNX GroupNormalization)";
+  let description = [{
+    Splits the channels into `num_groups` groups, normalizes each group over
+    its channels and spatial positions, then applies per-channel `scale` and
+    `bias` (opset 21 semantics; the importer expands opset-18 per-group
+    scales to channels). `stash_type` 1 computes in float32.
+
+    Example:
+
+    ```mlir
+    %y = kiln.group_norm %x, %s, %b {num_groups = 2 : i64,
+           epsilon = 1.0e-5 : f32}
+         : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>)
+         -> tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_Tensor:$scale,
+                   Kiln_Tensor:$bias, I64Attr:$num_groups, F32Attr:$epsilon);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_LayerNormOp : Kiln_Op<"layer_norm"> {
+  let summary = "layer normalization (ONNX LayerNormalization)";
+  let description = [{
+    Normalizes over the axes from `axis` to the last; `scale` and the
+    optional `bias` broadcast over them. Also returns the mean and the
+    inverse standard deviation (shape: input with normalized axes set to 1),
+    computed in float32 when `stash_type` is 1.
+
+    Example:
+
+    ```mlir
+    %y, %mean, %inv = kiln.layer_norm %x, %s, %b {axis = 2 : i64,
+           epsilon = 1.0e-5 : f32}
+         : (tensor<1x8x32xf32>, tensor<32xf32>, tensor<32xf32>)
+         -> (tensor<1x8x32xf32>, tensor<1x8x1xf32>, tensor<1x8x1xf32>)
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_Tensor:$scale,
+                   Optional<Kiln_Tensor>:$bias, I64Attr:$axis,
+                   F32Attr:$epsilon,
+                   DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let results = (outs Kiln_Tensor:$output, Kiln_Tensor:$mean,
+                 Kiln_Tensor:$inv_std_dev);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_RMSNormOp : Kiln_Op<"rms_norm"> {
+  let summary = "RMS normalization (ONNX RMSNormalization)";
+  let description = [{
+    `x / sqrt(mean(x^2 over axes axis..last) + epsilon) * scale`.
+
+    Example:
+
+    ```mlir
+    %y = kiln.rms_norm %x, %s {axis = 2 : i64, epsilon = 1.0e-5 : f32}
+         : (tensor<1x8x32xf32>, tensor<32xf32>) -> tensor<1x8x32xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_Tensor:$scale, I64Attr:$axis,
+                   F32Attr:$epsilon,
+                   DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_LpNormalizationOp : Kiln_Op<"lp_normalization",
+    [SameOperandsAndResultType]> {
+  let summary = "Lp normalization along one axis (p = 1 or 2)";
+  let description = [{
+    Example:
+
+    ```mlir
+    %y = kiln.lp_normalization %x {axis = 1 : i64, p = 2 : i64}
+         : tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis, I64Attr:$p);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Kiln_MeanVarianceNormalizationOp : Kiln_Op<"mean_variance_normalization",
+    [SameOperandsAndResultType]> {
+  let summary = "(x - mean) / sqrt(var) over axes (ONNX MVN)";
+  let description = [{
+    Example:
+
+    ```mlir
+    %y = kiln.mean_variance_normalization %x {axes = array<i64: 0, 2, 3>}
+         : tensor<1x3x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Kiln_LRNOp : Kiln_Op<"lrn", [SameOperandsAndResultType]> {
+  let summary = "local response normalization across channels";
+  let description = [{
+    Example:
+
+    ```mlir
+    %y = kiln.lrn %x {alpha = 1.0e-4 : f32, beta = 0.75 : f32,
+           bias = 1.0 : f32, size = 3 : i64} : tensor<1x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, F32Attr:$alpha, F32Attr:$beta,
+                   F32Attr:$bias, I64Attr:$size);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+class Kiln_SoftmaxLikeOp<string mnemonic, string what>
+    : Kiln_Op<mnemonic, [SameOperandsAndResultType]> {
+  let summary = what # " along one axis";
+  let description = [{
+    Operates along the single axis `axis` (non-negative; the importer
+    reshapes around opset < 13 models, whose softmax flattens trailing axes).
+
+    Example:
+
+    ```mlir
+    %y = kiln.}] # mnemonic # [{ %x {axis = 1 : i64} : tensor<2x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Kiln_SoftmaxOp : Kiln_SoftmaxLikeOp<"softmax", "softmax">;
+def Kiln_LogSoftmaxOp : Kiln_SoftmaxLikeOp<"log_softmax", "log of softmax">;
+def Kiln_HardmaxOp : Kiln_SoftmaxLikeOp<"hardmax",
+    "one-hot of the first maximum">;
+
+#endif // KILN_DIALECTS_KILN_OPS_NORMALIZATIONOPS_TD
