@@ -44,8 +44,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 import onnx  # noqa: E402
 from onnx import TensorProto  # noqa: E402
 
-from graph_builder import (GraphBuilder, channel_stats, format_stats,  # noqa: E402
-                           ort_session, spectrum_stats)
+from common import (GraphBuilder, channel_stats, format_stats, ort_session,  # noqa: E402
+                    spectrum_stats, w4a4_study)
 
 PRESETS = {
     # committed: each .onnx under 2 MB with fp32 weights
@@ -354,40 +354,6 @@ def linear_layers(model):
     inits = {t.name: t for t in model.graph.initializer}
     return [(n.name, n.input[0], onnx.numpy_helper.to_array(inits[n.input[1]]))
             for n in model.graph.node if n.op_type == "MatMul" and n.input[1] in inits]
-
-
-def quant_sym(t, bits, group, axis_len_last=True):
-    """Symmetric per-group fake quantization along the last axis."""
-    shp = t.shape
-    t = t.reshape(-1, shp[-1] // group, group)
-    qmax = 2 ** (bits - 1) - 1
-    sc = np.abs(t).max(-1, keepdims=True) / qmax
-    sc[sc == 0] = 1
-    return (np.clip(np.round(t / sc), -qmax - 1, qmax) * sc).reshape(shp)
-
-
-def sqnr_db(ref, approx):
-    return 10 * np.log10((ref ** 2).sum() / max(((ref - approx) ** 2).sum(), 1e-30))
-
-
-def w4a4_study(X, W, rank=16, group=64, alpha=0.5):
-    """Layer-output SQNR (dB) of W4A4 (per-group 64, symmetric, RTN) for: plain,
-    after smoothing (alpha), and smoothing + rank-`rank` fp branch (SVDQuant).
-    X: [tokens, in], W: [in, out]."""
-    X = X.astype(np.float64)
-    W = W.astype(np.float64)
-    ref = X @ W
-    qa = lambda t: quant_sym(t, 4, group)  # noqa: E731  activations: groups along in
-    qw = lambda t: quant_sym(t.T, 4, group).T  # noqa: E731  weights: groups along in
-    plain = qa(X) @ qw(W)
-    s = np.abs(X).max(0) ** alpha / np.maximum(np.abs(W).max(1), 1e-8) ** (1 - alpha)
-    s = np.maximum(s, 1e-5)
-    Xs, Ws = X / s, W * s[:, None]
-    smooth = qa(Xs) @ qw(Ws)
-    u, sv, vt = np.linalg.svd(Ws, full_matrices=False)
-    L = (u[:, :rank] * sv[:rank]) @ vt[:rank]
-    svd = Xs @ L + qa(Xs) @ qw(Ws - L)
-    return sqnr_db(ref, plain), sqnr_db(ref, smooth), sqnr_db(ref, svd)
 
 
 def check_model(name, model, path, ref_fn, calib, test, heads=()):

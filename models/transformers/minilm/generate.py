@@ -38,7 +38,7 @@ sys.path.insert(0, HERE)
 import onnx  # noqa: E402
 from onnx import TensorProto  # noqa: E402
 
-from graph_builder import GraphBuilder, ort_session  # noqa: E402
+from common import GraphBuilder, channel_stats, format_stats, ort_session, w4a4_study  # noqa: E402
 from sentences import extract_sentences  # noqa: E402
 from wordpiece import WordPieceTokenizer  # noqa: E402
 
@@ -273,6 +273,32 @@ def run_ort(sess, ids, mask):
     return np.stack(embs), np.stack(toks)
 
 
+def activation_report(model, ids, mask):
+    """Per-channel outliers of every linear layer's input on real tokens, and
+    the W4A4 study of common.py on the real weights (one line per layer;
+    q/k/v share their input, so only q_proj is listed)."""
+    inits = {t.name: t for t in model.graph.initializer}
+    layers = [(n.name, n.input[0], onnx.numpy_helper.to_array(inits[n.input[1]]))
+              for n in model.graph.node if n.op_type == "MatMul" and n.input[1] in inits
+              and "/k_proj/" not in n.name and "/v_proj/" not in n.name]
+    sess = ort_session(model, extra_outputs=[a for _, a, _ in layers])
+    acts = {a: [] for _, a, _ in layers}
+    for b in range(ids.shape[0]):
+        r = sess.run([a for _, a, _ in layers], {"input_ids": ids[b:b + 1],
+                                                 "attention_mask": mask[b:b + 1]})
+        for (_, a, _), v in zip(layers, r):
+            acts[a].append(v[0][mask[b] > 0])  # real tokens only
+    print(f"linear-layer inputs on {ids.shape[0]} calibration sentences (real tokens; "
+          "ratio = largest per-channel max|x| / median), and W4A4 layer-output SQNR in dB "
+          "(per-group 64 RTN | smoothing 0.5 | + rank-16 branch):")
+    for name, a, wt in layers:
+        X = np.concatenate(acts[a])
+        s = channel_stats(X)
+        p, sm, lr = w4a4_study(X, wt)
+        print(format_stats(name.replace("/MatMul", "") + " in", s)
+              + f"  W4A4 {p:5.1f} | {sm:5.1f} | {lr:5.1f}")
+
+
 def cosine_rows(a, b):
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
@@ -352,6 +378,7 @@ def main():
     np.fill_diagonal(sim, -1)
     print(f"test embeddings: mean pairwise cosine {sim[sim > -1].mean():.3f}, "
           f"mean nearest-neighbour cosine {sim.max(1).mean():.3f}")
+    activation_report(model, sets["calib"][0][:32], sets["calib"][1][:32])
     np.savez(os.path.join(args.build_dir, "reference_outputs.npz"), **ref_out)
     print(f"wrote {os.path.join(args.build_dir, 'reference_outputs.npz')} "
           f"(onnxruntime embeddings, for check_package.py)")

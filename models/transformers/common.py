@@ -4,7 +4,9 @@ GraphBuilder wraps onnx.helper so a generator reads like the forward pass it
 builds: every helper adds one standard ONNX node (opset 17) and returns the
 name of its output. Also here: running a model with onnxruntime (one thread),
 exposing intermediate tensors as extra outputs, and per-channel activation
-statistics used to show the outlier channels.
+statistics used to show the outlier channels, weight spectra, and a small
+fake-quantized W4A4 study (RTN vs smoothing vs smoothing + low-rank branch)
+that shows whether a layer's outliers matter.
 """
 
 import numpy as np
@@ -161,3 +163,37 @@ def spectrum_stats(w, ranks=(16, 32, 64)):
     e = s ** 2
     tot = e.sum()
     return {r: float(e[:r].sum() / tot) for r in ranks}, float(s[0] / np.median(s))
+
+
+def quant_sym(t, bits, group):
+    """Symmetric per-group fake quantization along the last axis."""
+    shp = t.shape
+    t = t.reshape(-1, shp[-1] // group, group)
+    qmax = 2 ** (bits - 1) - 1
+    sc = np.abs(t).max(-1, keepdims=True) / qmax
+    sc[sc == 0] = 1
+    return (np.clip(np.round(t / sc), -qmax - 1, qmax) * sc).reshape(shp)
+
+
+def sqnr_db(ref, approx):
+    return 10 * np.log10((ref ** 2).sum() / max(((ref - approx) ** 2).sum(), 1e-30))
+
+
+def w4a4_study(X, W, rank=16, group=64, alpha=0.5):
+    """Layer-output SQNR (dB) of W4A4 (per-group 64, symmetric, RTN) for: plain,
+    after smoothing (alpha), and smoothing + rank-`rank` fp branch (SVDQuant).
+    X: [tokens, in], W: [in, out]."""
+    X = X.astype(np.float64)
+    W = W.astype(np.float64)
+    ref = X @ W
+    qa = lambda t: quant_sym(t, 4, group)  # noqa: E731  activations: groups along in
+    qw = lambda t: quant_sym(t.T, 4, group).T  # noqa: E731  weights: groups along in
+    plain = qa(X) @ qw(W)
+    s = np.abs(X).max(0) ** alpha / np.maximum(np.abs(W).max(1), 1e-8) ** (1 - alpha)
+    s = np.maximum(s, 1e-5)
+    Xs, Ws = X / s, W * s[:, None]
+    smooth = qa(Xs) @ qw(Ws)
+    u, sv, vt = np.linalg.svd(Ws, full_matrices=False)
+    L = (u[:, :rank] * sv[:rank]) @ vt[:rank]
+    svd = Xs @ L + qa(Xs) @ qw(Ws - L)
+    return sqnr_db(ref, plain), sqnr_db(ref, smooth), sqnr_db(ref, svd)
