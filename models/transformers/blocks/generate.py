@@ -407,6 +407,7 @@ def check_model(name, model, path, ref_fn, calib, test, heads=()):
         X = np.stack(acts[a]).reshape(-1, wt.shape[0])
         p, s, v = w4a4_study(X, wt)
         print(f"  {lname:<34} RTN {p:5.1f}   smooth {s:5.1f}   smooth+lowrank {v:5.1f}")
+    return bool(rel < 1e-5 and rel_t < 1e-5)
 
 
 def save_npz(path, **arrays):
@@ -419,10 +420,19 @@ def main():
     ap.add_argument("--preset", choices=sorted(PRESETS), default="small")
     ap.add_argument("--out-dir", help="default: this folder for 'small', build/<preset> otherwise")
     ap.add_argument("--skip-check", action="store_true")
+    ap.add_argument("--verify", action="store_true",
+                    help="regenerate the small preset into a temporary folder, require it to "
+                         "be byte-identical to the committed files, and run the checks; "
+                         "exit status 1 otherwise")
     args = ap.parse_args()
     p = PRESETS[args.preset]
-    out = args.out_dir or (HERE if args.preset == "small" else os.path.join(HERE, "build",
-                                                                          args.preset))
+    tmp = None
+    if args.verify:
+        import tempfile
+        tmp = tempfile.TemporaryDirectory()
+        p = PRESETS["small"]
+    out = tmp.name if tmp else (args.out_dir or (HERE if args.preset == "small" else
+                                                 os.path.join(HERE, "build", args.preset)))
     os.makedirs(out, exist_ok=True)
 
     t0 = time.time()
@@ -452,16 +462,25 @@ def main():
           + "; ".join(f"norm scale {b['meta']['scale_ch'].tolist()} fc2-in {b['meta']['f_ch'].tolist()}"
                       for b in blocks))
     print(f"generation {time.time() - t0:.1f} s")
+    ok = True
+    if tmp:
+        for f in sorted(os.listdir(out)):
+            with open(os.path.join(out, f), "rb") as a, open(os.path.join(HERE, f), "rb") as b:
+                same = a.read() == b.read()
+            print(f"verify: {f} byte-identical to the committed file: {same}")
+            ok &= same
     if args.skip_check:
-        return
-    check_model("decoder_block", dec, os.path.join(out, "decoder_block.onnx"),
-                lambda x: decoder_reference(p, w, x), **data["decoder_block"],
-                heads=[("keys after RoPE (KV cache)", "attn/k_rope/add"),
-                       ("queries after RoPE", "attn/q_rope/add")])
-    check_model("diffusion_linear_stack", dit, os.path.join(out, "diffusion_linear_stack.onnx"),
-                lambda x: dit_reference(blocks, x), **data["diffusion_linear_stack"])
-    print(f"total {time.time() - t0:.1f} s")
+        return 0 if ok else 1
+    ok &= check_model("decoder_block", dec, os.path.join(out, "decoder_block.onnx"),
+                      lambda x: decoder_reference(p, w, x), **data["decoder_block"],
+                      heads=[("keys after RoPE (KV cache)", "attn/k_rope/add"),
+                             ("queries after RoPE", "attn/q_rope/add")])
+    ok &= check_model("diffusion_linear_stack", dit,
+                      os.path.join(out, "diffusion_linear_stack.onnx"),
+                      lambda x: dit_reference(blocks, x), **data["diffusion_linear_stack"])
+    print(f"total {time.time() - t0:.1f} s; checks", "ok" if ok else "FAILED")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

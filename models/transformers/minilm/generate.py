@@ -101,7 +101,7 @@ def make_token_sets(tok, seq_len, out_dir, write=True):
         mask = np.array([it[2] for it in items], dtype=np.int64)
         text = "".join(it[0] + "\n" for it in items)
         txt_path = os.path.join(out_dir, f"{name}_sentences.txt")
-        if os.path.exists(txt_path):
+        if write and os.path.exists(txt_path):
             with open(txt_path, encoding="utf-8") as f:
                 if f.read() != text:
                     print(f"warning: {name}_sentences.txt differs from the committed one "
@@ -305,6 +305,30 @@ def cosine_rows(a, b):
     return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
 
 
+def verify(w, cfg, sets, args, version):
+    ok = True
+    for name, (ids, mask, lines) in sets.items():
+        d = np.load(os.path.join(args.out_dir, f"{name}.npz"))
+        with open(os.path.join(args.out_dir, f"{name}_sentences.txt"), encoding="utf-8") as f:
+            same_txt = f.read().splitlines() == lines
+        same = (np.array_equal(d["input_ids"], ids) and np.array_equal(d["attention_mask"], mask)
+                and same_txt)
+        print(f"verify: {name}.npz and {name}_sentences.txt match the re-derived ones: {same}")
+        ok &= same
+    model = build_onnx(w, cfg, args.seq_len, version)
+    onnx.checker.check_model(model, full_check=True)
+    ids, mask, _ = sets["test"]
+    emb, _ = run_ort(ort_session(model), ids[:16], mask[:16])
+    ref, _ = numpy_reference(w, cfg, ids[:16], mask[:16])
+    diff = np.abs(emb - ref).max()
+    cos = cosine_rows(emb, ref).min()
+    print(f"verify: graph checker ok; onnxruntime vs numpy on 16 test sentences: max|diff| "
+          f"{diff:.2e}, min cosine {cos:.8f}")
+    ok &= bool(diff < 1e-5 and cos > 0.99999)
+    print("verify:", "ok" if ok else "FAILED")
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seq-len", type=int, default=64)
@@ -313,6 +337,11 @@ def main():
     ap.add_argument("--out-dir", default=HERE, help="where the .npz/.txt go (default: here)")
     ap.add_argument("--build-dir", default=os.path.join(HERE, "build"))
     ap.add_argument("--skip-check", action="store_true")
+    ap.add_argument("--verify", action="store_true",
+                    help="write nothing: re-derive the token sets and compare them with the "
+                         "committed calib/test files, build the graph in memory and check it "
+                         "against the numpy reference on 16 test sentences (about 10 s); "
+                         "exit status 1 on any difference")
     args = ap.parse_args()
     t0 = time.time()
 
@@ -332,7 +361,10 @@ def main():
           f"(the pooler head is not: sentence-transformers ignores it)")
 
     tok = WordPieceTokenizer(os.path.join(model_dir, "vocab.txt"))
-    sets, src, digest = make_token_sets(tok, args.seq_len, args.out_dir)
+    sets, src, digest = make_token_sets(tok, args.seq_len, args.out_dir,
+                                        write=not args.verify)
+    if args.verify:
+        return verify(w, cfg, sets, args, version)
 
     os.makedirs(args.build_dir, exist_ok=True)
     model = build_onnx(w, cfg, args.seq_len, version)
@@ -342,12 +374,13 @@ def main():
     print(f"wrote {path}: {os.path.getsize(path)/1e6:.1f} MB, {len(model.graph.node)} nodes, "
           f"opset 17 (generation {t_gen:.1f} s)")
     if args.skip_check:
-        return
+        return 0
 
     onnx.checker.check_model(path, full_check=True)
     print("onnx.checker (full_check, shape inference): ok")
     sess = ort_session(model)
     ref_out = {}
+    ok = True
     for name in ("calib", "test"):
         ids, mask, _ = sets[name]
         t1 = time.time()
@@ -361,6 +394,7 @@ def main():
               f"{cos.min():.8f}; token states (real tokens) max|diff| "
               f"{np.abs(toks - ref_tok)[valid].max():.2e}; ort {1e3*t_ort/len(ids):.1f} ms/sentence")
         ref_out[f"{name}_sentence_embedding"] = emb
+        ok &= bool(np.abs(emb - ref_emb).max() < 1e-5 and cos.min() > 0.99999)
     # The mask must hide the pads in attention and in pooling: change the pad
     # ids and the sentence embedding must not move.
     ids, mask, _ = sets["test"]
@@ -372,6 +406,7 @@ def main():
     e2 = sess.run(["sentence_embedding"], {"input_ids": ids2, "attention_mask": mask[b:b + 1]})[0]
     print(f"mask check: random ids at the {(mask[b] == 0).sum()} pad positions move the "
           f"embedding by max {np.abs(e1 - e2).max():.1e}")
+    ok &= bool(np.abs(e1 - e2).max() < 1e-6)
     # Semantic sanity: each test sentence's nearest other sentence by cosine.
     emb = ref_out["test_sentence_embedding"]
     sim = emb @ emb.T
@@ -382,8 +417,9 @@ def main():
     np.savez(os.path.join(args.build_dir, "reference_outputs.npz"), **ref_out)
     print(f"wrote {os.path.join(args.build_dir, 'reference_outputs.npz')} "
           f"(onnxruntime embeddings, for check_package.py)")
-    print(f"total {time.time() - t0:.1f} s")
+    print(f"total {time.time() - t0:.1f} s; checks", "ok" if ok else "FAILED")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
