@@ -9,6 +9,7 @@
 #include "kiln/quant/SvdQuant.h"
 
 #include "kiln/quant/FloatFormats.h"
+#include "kiln/quant/Smooth.h"
 
 #include <Eigen/Dense>
 #include <Eigen/SVD>
@@ -124,6 +125,43 @@ Result<Matrix> svdQuantForward(MatrixRef x, const SvdQuantWeights &weights,
   if (!low)
     return low.status();
   return add(*low, *y);
+}
+
+Result<SvdQuantLayer> buildSvdQuantLayer(MatrixRef calibration, MatrixRef w,
+                                         const SvdQuantOptions &options) {
+  if (Status st = checkSpec(options.actSpec, w.cols); !st)
+    return st;
+  QuantizedLayerFn layer = [&](MatrixRef xs, MatrixRef ws) -> Result<Matrix> {
+    Result<SvdQuantWeights> q =
+        svdQuantWeights(ws, options.rank, options.weightSpec);
+    if (!q)
+      return q.status();
+    return svdQuantForward(xs, *q, options.actSpec);
+  };
+  Result<AlphaSearchResult> search =
+      searchSmoothAlpha(calibration, w, layer, options.alphaGrid);
+  if (!search)
+    return search.status();
+  Result<Matrix> ws = smoothWeights(w, search->scales);
+  if (!ws)
+    return ws.status();
+  Result<SvdQuantWeights> weights =
+      svdQuantWeights(*ws, options.rank, options.weightSpec);
+  if (!weights)
+    return weights.status();
+  SvdQuantLayer result;
+  result.alpha = search->alpha;
+  result.smoothScales = search->scales;
+  result.weights = weights.take();
+  result.actSpec = options.actSpec;
+  return result;
+}
+
+Result<Matrix> svdQuantLayerForward(MatrixRef x, const SvdQuantLayer &layer) {
+  Result<Matrix> xs = smoothActivations(x, layer.smoothScales);
+  if (!xs)
+    return xs.status();
+  return svdQuantForward(*xs, layer.weights, layer.actSpec);
 }
 
 } // namespace kiln::quant

@@ -20,7 +20,7 @@ using namespace kiln::quant::test;
 
 namespace {
 
-TEST(GroupInt4, AsymmetricHandExample) {
+TEST(QuantGroupInt4, AsymmetricHandExample) {
   // Group 0: [0, 7.5] -> scale 0.5, zero 0. Group 1: [-7.5, 0] -> scale 0.5,
   // zero 15. 1.25 / 0.5 = 2.5 and -1.25 / 0.5 = -2.5 are ties: away from 0.
   Matrix m(1, 8, std::vector<float>{0, 1.25f, 3, 7.5f, -1.25f, -2, -3, -7.5f});
@@ -38,7 +38,7 @@ TEST(GroupInt4, AsymmetricHandExample) {
   EXPECT_EQ(d.at(0, 7), -7.5f);
 }
 
-TEST(GroupInt4, SymmetricHandExample) {
+TEST(QuantGroupInt4, SymmetricHandExample) {
   Matrix m(1, 4, std::vector<float>{7, -3.5f, 0.5f, 1.5f});
   KILN_ASSERT_OK_AND_ASSIGN(q, quantizeGroupInt4(m, 4, Int4Kind::Symmetric));
   EXPECT_EQ(q.scales[0], 1.0f);
@@ -47,7 +47,7 @@ TEST(GroupInt4, SymmetricHandExample) {
   EXPECT_EQ(q.values, expected);
 }
 
-TEST(GroupInt4, ErrorWithinHalfStepForGroups64And128) {
+TEST(QuantGroupInt4, ErrorWithinHalfStepForGroups64And128) {
   Matrix w = randomMatrix(16, 256, 11);
   w.at(2, 5) = 9.0f;
   double mse[2] = {0, 0};
@@ -81,7 +81,7 @@ TEST(GroupInt4, ErrorWithinHalfStepForGroups64And128) {
   EXPECT_LT(mse[0], mse[1]) << "smaller groups must be more accurate here";
 }
 
-TEST(GroupInt4, AsymmetricRepresentsZeroExactly) {
+TEST(QuantGroupInt4, AsymmetricRepresentsZeroExactly) {
   Matrix m = randomMatrix(4, 64, 12);
   m.at(0, 0) = 0.0f;
   m.at(3, 63) = 0.0f;
@@ -90,7 +90,7 @@ TEST(GroupInt4, AsymmetricRepresentsZeroExactly) {
   EXPECT_EQ(d.at(3, 63), 0.0f);
 }
 
-TEST(GroupInt4, FakeQuantizeDispatches) {
+TEST(QuantGroupInt4, FakeQuantizeDispatches) {
   Matrix m = randomMatrix(4, 128, 13);
   KILN_ASSERT_OK_AND_ASSIGN(a, fakeQuantize(m, QuantSpec::int4GroupSym(64)));
   KILN_ASSERT_OK_AND_ASSIGN(b, fakeQuantGroupInt4(m, 64, Int4Kind::Symmetric));
@@ -98,7 +98,7 @@ TEST(GroupInt4, FakeQuantizeDispatches) {
   EXPECT_EQ(str(QuantSpec::int4GroupAsym(128)), "int4-asym-g128");
 }
 
-TEST(GroupInt4, RejectsGroupThatDoesNotDivide) {
+TEST(QuantGroupInt4, RejectsGroupThatDoesNotDivide) {
   Matrix m = randomMatrix(2, 96, 14);
   Result<GroupInt4> q = quantizeGroupInt4(m, 64, Int4Kind::Symmetric);
   ASSERT_FALSE(q.succeeded());

@@ -16,7 +16,7 @@ using namespace kiln::quant::test;
 
 namespace {
 
-TEST(Int8, PerRowHandExample) {
+TEST(QuantInt8, PerRowHandExample) {
   // Row 0: scale 1, ties round away from zero. Row 1: all zero -> scale 1.
   Matrix m(2, 4, std::vector<float>{127, 2.5f, -2.5f, 0.5f, 0, 0, 0, 0});
   KILN_ASSERT_OK_AND_ASSIGN(q, quantizeInt8PerRow(m));
@@ -26,7 +26,7 @@ TEST(Int8, PerRowHandExample) {
   EXPECT_EQ(q.values, expected);
 }
 
-TEST(Int8, PerChannelWeightsStayInRangeWithinHalfAStep) {
+TEST(QuantInt8, PerChannelWeightsStayInRangeWithinHalfAStep) {
   Matrix w = randomMatrix(32, 96, 1, 0.05f);
   w.at(3, 7) = 2.0f; // an outlier channel
   KILN_ASSERT_OK_AND_ASSIGN(q, quantizeWeightsInt8PerChannel(w));
@@ -49,7 +49,7 @@ TEST(Int8, PerChannelWeightsStayInRangeWithinHalfAStep) {
   }
 }
 
-TEST(Int8, PerTokenActivationsAreAlsoPerRow) {
+TEST(QuantInt8, PerTokenActivationsAreAlsoPerRow) {
   Matrix x = randomMatrix(8, 64, 2);
   KILN_ASSERT_OK_AND_ASSIGN(a, quantizeActivationsInt8PerToken(x));
   KILN_ASSERT_OK_AND_ASSIGN(b, quantizeInt8PerRow(x, 127));
@@ -58,7 +58,7 @@ TEST(Int8, PerTokenActivationsAreAlsoPerRow) {
   EXPECT_EQ(a.scales.size(), 8u);
 }
 
-TEST(Int8, ProtectiveRangeQmax) {
+TEST(QuantInt8, ProtectiveRangeQmax) {
   Matrix w = randomMatrix(4, 32, 3);
   KILN_ASSERT_OK_AND_ASSIGN(q, quantizeInt8PerRow(w, 119));
   for (int8_t v : q.values) {
@@ -67,7 +67,7 @@ TEST(Int8, ProtectiveRangeQmax) {
   }
 }
 
-TEST(Int8, RejectsBadInput) {
+TEST(QuantInt8, RejectsBadInput) {
   Matrix w(2, 2, std::vector<float>{1, NAN, 2, 3});
   Result<Int8PerRow> q = quantizeInt8PerRow(w);
   ASSERT_FALSE(q.succeeded());
@@ -87,7 +87,7 @@ struct AffineCase {
   int32_t zeroPoint;
 };
 
-TEST(Int8, AffineParamsFollowTflite) {
+TEST(QuantInt8, AffineParamsFollowTflite) {
   const AffineCase cases[] = {
       // [-1, 1]: zero point -0.5 from the max end (smaller error), nudged
       // half away from zero to -1.
@@ -111,7 +111,7 @@ TEST(Int8, AffineParamsFollowTflite) {
   }
 }
 
-TEST(Int8, AffineQuantizeSaturatesAndRoundTrips) {
+TEST(QuantInt8, AffineQuantizeSaturatesAndRoundTrips) {
   KILN_ASSERT_OK_AND_ASSIGN(p, chooseAffineInt8Params(-2.0f, 6.0f));
   EXPECT_EQ(quantizeAffine(1000.0f, p), 127);
   EXPECT_EQ(quantizeAffine(-1000.0f, p), -128);
@@ -122,7 +122,7 @@ TEST(Int8, AffineQuantizeSaturatesAndRoundTrips) {
   }
 }
 
-TEST(Int8, AffineRejectsBadRange) {
+TEST(QuantInt8, AffineRejectsBadRange) {
   EXPECT_FALSE(chooseAffineInt8Params(1.0f, -1.0f).succeeded());
   Result<AffineParams> p = chooseAffineInt8Params(NAN, 1.0f);
   ASSERT_FALSE(p.succeeded());

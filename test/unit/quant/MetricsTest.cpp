@@ -16,7 +16,7 @@ using namespace kiln::quant;
 
 namespace {
 
-TEST(Metrics, HandValues) {
+TEST(QuantMetrics, HandValues) {
   const float ref[4] = {1, 1, 1, 1};
   const float x[4] = {1.1f, 0.9f, 1.1f, 0.9f};
   // signal 4, noise 4 * 0.01 -> 20 dB.
@@ -28,7 +28,7 @@ TEST(Metrics, HandValues) {
   EXPECT_DOUBLE_EQ(cosineSimilarity(a, c, 2), 1.0);
 }
 
-TEST(Metrics, EdgeCases) {
+TEST(QuantMetrics, EdgeCases) {
   const float zero[2] = {0, 0}, one[2] = {1, 1};
   EXPECT_EQ(sqnrDb(one, one, 2), INFINITY);
   EXPECT_EQ(sqnrDb(zero, one, 2), -INFINITY);
@@ -37,7 +37,7 @@ TEST(Metrics, EdgeCases) {
   EXPECT_EQ(meanSquaredError(one, one, 0), 0.0);
 }
 
-TEST(Metrics, CompareMatricesChecksShapes) {
+TEST(QuantMetrics, CompareMatricesChecksShapes) {
   Matrix a(2, 3, 1.0f), b(3, 2, 1.0f), c(2, 3, 1.0f);
   EXPECT_FALSE(compareMatrices(a, b).succeeded());
   Result<ErrorStats> s = compareMatrices(a, c);

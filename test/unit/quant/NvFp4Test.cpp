@@ -31,7 +31,7 @@ NvFp4Options unitScaleOptions(NvFp4Scaling scaling) {
   return o;
 }
 
-TEST(NvFp4, StandardBlockByHand) {
+TEST(QuantNvFp4, StandardBlockByHand) {
   // Block max 6 -> scale E4M3(6 / 6) = 1.0, so codes are E2M1 of the values.
   Matrix m(1, 16,
            std::vector<float>{6, 5, 4, 3.5f, 3, 2.5f, 2, 1.75f, 1.5f, 1.25f, 1,
@@ -49,7 +49,7 @@ TEST(NvFp4, StandardBlockByHand) {
   EXPECT_EQ(d.at(0, 15), -6.0f);
 }
 
-TEST(NvFp4, TensorScaleFollowsTheRecipe) {
+TEST(QuantNvFp4, TensorScaleFollowsTheRecipe) {
   Matrix m = randomMatrix(4, 32, 91);
   m.at(2, 9) = 10.0f; // amax
   NvFp4Options standard;
@@ -63,7 +63,7 @@ TEST(NvFp4, TensorScaleFollowsTheRecipe) {
   EXPECT_EQ(f.tensorScale, 10.0f / (6.0f * 256.0f));
 }
 
-TEST(NvFp4, FourOverSixPicksTheBetterScale) {
+TEST(QuantNvFp4, FourOverSixPicksTheBetterScale) {
   // Block 0: 4.5 falls between 4 and 6 under max -> 6 (error 0.5 each), but
   // is exactly 3 * 1.5 under max -> 4: 4/6 picks 4 with zero error.
   // Block 1: 1.0 values are exact under max -> 6 but not under max -> 4.
@@ -123,7 +123,7 @@ static Matrix outlierHeavy(uint32_t seed) {
   return m;
 }
 
-TEST(NvFp4, FourOverSixNeverWorseThanStandard) {
+TEST(QuantNvFp4, FourOverSixNeverWorseThanStandard) {
   struct Data {
     const char *name;
     Matrix m;
@@ -179,7 +179,7 @@ TEST(NvFp4, FourOverSixNeverWorseThanStandard) {
   }
 }
 
-TEST(NvFp4, CalibratedAmaxSaturates) {
+TEST(QuantNvFp4, CalibratedAmaxSaturates) {
   Matrix m(1, 16, 0.0f);
   m.at(0, 0) = 100.0f; // far beyond the calibrated amax of 1
   m.at(0, 1) = 0.5f;
@@ -192,7 +192,23 @@ TEST(NvFp4, CalibratedAmaxSaturates) {
   EXPECT_FLOAT_EQ(d.at(0, 0), 1.0f); // 6 * 448 * (1 / 2688)
 }
 
-TEST(NvFp4, RejectsBadInput) {
+TEST(QuantNvFp4, QuantSpecDispatch) {
+  Matrix m = randomMatrix(4, 64, 111);
+  NvFp4Options fos;
+  fos.scaling = NvFp4Scaling::FourOverSix;
+  KILN_ASSERT_OK_AND_ASSIGN(a, fakeQuantize(m, QuantSpec::nvfp4FourOverSix()));
+  KILN_ASSERT_OK_AND_ASSIGN(b, fakeQuantNvFp4(m, fos));
+  EXPECT_EQ(a.data, b.data);
+  KILN_ASSERT_OK_AND_ASSIGN(c, fakeQuantize(m, QuantSpec::nvfp4()));
+  KILN_ASSERT_OK_AND_ASSIGN(d, fakeQuantNvFp4(m, NvFp4Options()));
+  EXPECT_EQ(c.data, d.data);
+  EXPECT_EQ(str(QuantSpec::nvfp4FourOverSix()), "nvfp4-4/6");
+  Status st = checkSpec(QuantSpec::nvfp4(), 40);
+  ASSERT_FALSE(st.succeeded());
+  EXPECT_NE(st.str().find("divisible by 16, got 40"), std::string::npos);
+}
+
+TEST(QuantNvFp4, RejectsBadInput) {
   Matrix m(2, 20, 1.0f);
   Result<NvFp4Tensor> t = quantizeNvFp4(m, NvFp4Options());
   ASSERT_FALSE(t.succeeded());

@@ -15,7 +15,7 @@ using namespace kiln::quant;
 
 namespace {
 
-TEST(Packing, LowNibbleFirst) {
+TEST(QuantPacking, LowNibbleFirst) {
   Result<std::vector<uint8_t>> p = packUint4({1, 2, 3});
   ASSERT_TRUE(p.succeeded());
   std::vector<uint8_t> expected = {0x21, 0x03};
@@ -23,7 +23,7 @@ TEST(Packing, LowNibbleFirst) {
   EXPECT_EQ(unpackUint4(p->data(), 3), (std::vector<uint8_t>{1, 2, 3}));
 }
 
-TEST(Packing, Int4TwosComplement) {
+TEST(QuantPacking, Int4TwosComplement) {
   Result<std::vector<uint8_t>> p = packInt4({-1, 7, -8, 0});
   ASSERT_TRUE(p.succeeded());
   std::vector<uint8_t> expected = {0x7f, 0x08};
@@ -31,7 +31,7 @@ TEST(Packing, Int4TwosComplement) {
   EXPECT_EQ(unpackInt4(p->data(), 4), (std::vector<int8_t>{-1, 7, -8, 0}));
 }
 
-TEST(Packing, RoundTripsEveryPair) {
+TEST(QuantPacking, RoundTripsEveryPair) {
   // Byte value i must come from the pair (low = i & 15, high = i >> 4).
   std::vector<uint8_t> all;
   for (int i = 0; i < 256; ++i) {
@@ -45,7 +45,7 @@ TEST(Packing, RoundTripsEveryPair) {
   EXPECT_EQ(unpackUint4(packed.data(), all.size()), all);
 }
 
-TEST(Packing, RowsStartOnByteBoundaries) {
+TEST(QuantPacking, RowsStartOnByteBoundaries) {
   // 2 x 3 codes: each row takes 2 bytes, the last nibble padded with 0.
   const uint8_t codes[] = {1, 2, 3, 4, 5, 6};
   std::vector<uint8_t> packed = packRowsNibbles(codes, 2, 3);
@@ -54,7 +54,7 @@ TEST(Packing, RowsStartOnByteBoundaries) {
   EXPECT_EQ(packedNibbleBytes(3), 2u);
 }
 
-TEST(Packing, RejectsOutOfRange) {
+TEST(QuantPacking, RejectsOutOfRange) {
   Result<std::vector<uint8_t>> u = packUint4({3, 16});
   ASSERT_FALSE(u.succeeded());
   EXPECT_NE(u.status().str().find("uint4 value 16 at index 1"),

@@ -26,7 +26,7 @@ namespace {
 // it: parameters in their 8-bit ranges, products fit uint8, the modulo-256
 // kernel arithmetic equals the exact integer, the result stays in int8, and
 // the error is at most half a step.
-TEST(Qoq, ProgressiveDequantIsIntegerExactAndInRangeExhaustive) {
+TEST(QuantQoq, ProgressiveDequantIsIntegerExactAndInRangeExhaustive) {
   int64_t checked = 0;
   for (int32_t lo = -119; lo <= 119; ++lo) {
     for (int32_t hi = lo; hi <= 119; ++hi) {
@@ -53,7 +53,7 @@ TEST(Qoq, ProgressiveDequantIsIntegerExactAndInRangeExhaustive) {
   EXPECT_EQ(checked, 2303960); // sum over all ranges of (hi - lo + 1)
 }
 
-TEST(Qoq, WeightsStayInInt8AndMatchTheirDefinition) {
+TEST(QuantQoq, WeightsStayInInt8AndMatchTheirDefinition) {
   Matrix w = randomMatrix(24, 256, 61, 0.05f);
   w.at(1, 3) = 1.5f; // outliers widen some channels' level-1 scale
   w.at(9, 200) = -0.9f;
@@ -86,7 +86,7 @@ TEST(Qoq, WeightsStayInInt8AndMatchTheirDefinition) {
   EXPECT_GT(qoqDb, rtnDb - 1.5);
 }
 
-TEST(Qoq, ForwardIsTheIntegerGemm) {
+TEST(QuantQoq, ForwardIsTheIntegerGemm) {
   Matrix w = randomMatrix(16, 128, 62, 0.05f);
   Matrix x = randomMatrix(6, 128, 63);
   KILN_ASSERT_OK_AND_ASSIGN(q, quantizeQoqWeights(w, 128));
@@ -123,7 +123,7 @@ static Matrix headScores(const Matrix &q, const Matrix &k, int64_t h,
   return s;
 }
 
-TEST(Qoq, SmoothAttentionKeepsScoresAndShrinksKeyOutliers) {
+TEST(QuantQoq, SmoothAttentionKeepsScoresAndShrinksKeyOutliers) {
   const int64_t hidden = 64, headDim = 16, qHeads = 4, kvHeads = 2;
   Matrix x = randomMatrix(32, hidden, 71);
   Matrix wq = randomMatrix(qHeads * headDim, hidden, 72, 0.2f);
@@ -187,7 +187,7 @@ TEST(Qoq, SmoothAttentionKeepsScoresAndShrinksKeyOutliers) {
   EXPECT_GT(smoothed, plain + 3.0 * qHeads);
 }
 
-TEST(Qoq, RopePairsShareLambda) {
+TEST(QuantQoq, RopePairsShareLambda) {
   Matrix keys = randomMatrix(8, 16, 81);
   keys.at(2, 1) = 40.0f; // channel 1 of head 0
   KILN_ASSERT_OK_AND_ASSIGN(
@@ -204,7 +204,7 @@ TEST(Qoq, RopePairsShareLambda) {
   EXPECT_FALSE(smoothAttentionScales(keys, 5).succeeded());
 }
 
-TEST(Qoq, FoldRejectsBadShapes) {
+TEST(QuantQoq, FoldRejectsBadShapes) {
   Matrix wq(8, 4, 1.0f), wk(4, 4, 1.0f);
   std::vector<float> lambda(4, 2.0f);
   Status st = foldSmoothAttention(wq, nullptr, wk, nullptr, lambda, 3, 2, 4);

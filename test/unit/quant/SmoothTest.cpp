@@ -20,7 +20,7 @@ using namespace kiln::quant::test;
 
 namespace {
 
-TEST(Smooth, ScalesHandValuesAndGuards) {
+TEST(QuantSmooth, ScalesHandValuesAndGuards) {
   std::vector<float> act = {16, 0, 5, 16}, weight = {4, 3, 0, 4};
   KILN_ASSERT_OK_AND_ASSIGN(half, computeSmoothScales(act, weight, 0.5));
   EXPECT_FLOAT_EQ(half[0], 2.0f); // sqrt(16) / sqrt(4)
@@ -38,7 +38,7 @@ TEST(Smooth, ScalesHandValuesAndGuards) {
             std::string::npos);
 }
 
-TEST(Smooth, MovesOutlierMagnitudeIntoWeights) {
+TEST(QuantSmooth, MovesOutlierMagnitudeIntoWeights) {
   const std::vector<int64_t> outliers = {3, 40, 77};
   Matrix x = withOutlierColumns(randomMatrix(64, 128, 21), outliers, 50.0f);
   Matrix w = randomMatrix(32, 128, 22, 0.1f);
@@ -71,7 +71,7 @@ TEST(Smooth, MovesOutlierMagnitudeIntoWeights) {
   EXPECT_GT(sqnrDb(y.data.data(), ys.data.data(), y.data.size()), 120.0);
 }
 
-TEST(Smooth, AlphaSearchBeatsUnsmoothedW4A4) {
+TEST(QuantSmooth, AlphaSearchBeatsUnsmoothedW4A4) {
   Matrix x = withOutlierColumns(randomMatrix(64, 128, 31), {5, 70}, 30.0f);
   Matrix w = randomMatrix(48, 128, 32, 0.1f);
   QuantSpec spec = QuantSpec::int4GroupSym(64);
@@ -93,7 +93,7 @@ TEST(Smooth, AlphaSearchBeatsUnsmoothedW4A4) {
               rtnError, best.alpha, best.error);
 }
 
-TEST(Smooth, RejectsMismatchedScales) {
+TEST(QuantSmooth, RejectsMismatchedScales) {
   Matrix x(2, 3, 1.0f);
   Result<Matrix> r = smoothActivations(x, {1.0f, 2.0f});
   ASSERT_FALSE(r.succeeded());

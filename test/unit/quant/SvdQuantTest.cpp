@@ -23,7 +23,7 @@ using namespace kiln::quant::test;
 
 namespace {
 
-TEST(SvdQuant, FullRankSplitReconstructsW) {
+TEST(QuantSvdQuant, FullRankSplitReconstructsW) {
   Matrix w = randomMatrix(64, 96, 41, 0.2f);
   KILN_ASSERT_OK_AND_ASSIGN(split, lowRankSplit(w, 64));
   ASSERT_EQ(split.l1.rows, 64);
@@ -46,7 +46,7 @@ TEST(SvdQuant, FullRankSplitReconstructsW) {
   }
 }
 
-TEST(SvdQuant, ErrorFallsWithRankAsEckartYoung) {
+TEST(QuantSvdQuant, ErrorFallsWithRankAsEckartYoung) {
   Matrix w = randomMatrix(48, 80, 42);
   KILN_ASSERT_OK_AND_ASSIGN(full, lowRankSplit(w, 0));
   const std::vector<double> &sigma = full.singularValues;
@@ -65,7 +65,7 @@ TEST(SvdQuant, ErrorFallsWithRankAsEckartYoung) {
   }
 }
 
-TEST(SvdQuant, SingularValuesLiveInL1) {
+TEST(QuantSvdQuant, SingularValuesLiveInL1) {
   Matrix w = randomMatrix(32, 64, 43);
   KILN_ASSERT_OK_AND_ASSIGN(s, lowRankSplit(w, 8));
   for (int64_t i = 0; i < 8; ++i) {
@@ -86,7 +86,7 @@ TEST(SvdQuant, SingularValuesLiveInL1) {
   EXPECT_EQ(halfToFloat(bits[5]), s.l2.data[5]);
 }
 
-TEST(SvdQuant, RejectsBadRankAndFp16Overflow) {
+TEST(QuantSvdQuant, RejectsBadRankAndFp16Overflow) {
   Matrix w = randomMatrix(8, 16, 44);
   Result<LowRankSplit> r = lowRankSplit(w, 9);
   ASSERT_FALSE(r.succeeded());
@@ -96,6 +96,22 @@ TEST(SvdQuant, RejectsBadRankAndFp16Overflow) {
   Result<LowRankSplit> o = lowRankSplit(big, 1);
   ASSERT_FALSE(o.succeeded());
   EXPECT_NE(o.status().str().find("overflows fp16"), std::string::npos);
+}
+
+TEST(QuantSvdQuant, RankZeroIsPlainW4A4) {
+  Matrix x = randomMatrix(8, 128, 45), w = randomMatrix(16, 128, 46, 0.1f);
+  const QuantSpec spec = QuantSpec::int4GroupSym(64);
+  KILN_ASSERT_OK_AND_ASSIGN(q, svdQuantWeights(w, 0, spec));
+  EXPECT_EQ(q.split.residual.data, w.data);
+  KILN_ASSERT_OK_AND_ASSIGN(y, svdQuantForward(x, q, spec));
+  KILN_ASSERT_OK_AND_ASSIGN(yPlain, quantizedLinear(x, w, spec, spec));
+  EXPECT_EQ(y.data, yPlain.data);
+  // The low-rank branch adds exactly X L2^T L1^T on top of the 4-bit one.
+  KILN_ASSERT_OK_AND_ASSIGN(q4, svdQuantWeights(w, 4, spec));
+  KILN_ASSERT_OK_AND_ASSIGN(y4, svdQuantForward(x, q4, spec));
+  EXPECT_EQ(y4.rows, 8);
+  EXPECT_EQ(y4.cols, 16);
+  EXPECT_FALSE(svdQuantForward(randomMatrix(2, 64, 47), q4, spec).succeeded());
 }
 
 /// Returns a layer whose activations have persistent outlier channels and
@@ -115,7 +131,7 @@ static void makeSyntheticLayer(Matrix &x, Matrix &w) {
     }
 }
 
-TEST(SvdQuant, W4A4SvdBeatsSmoothBeatsRtn) {
+TEST(QuantSvdQuant, W4A4SvdBeatsSmoothBeatsRtn) {
   Matrix x, w;
   makeSyntheticLayer(x, w);
   const QuantSpec spec = QuantSpec::int4GroupSym(64);
@@ -129,19 +145,13 @@ TEST(SvdQuant, W4A4SvdBeatsSmoothBeatsRtn) {
   KILN_ASSERT_OK_AND_ASSIGN(ws, smoothWeights(w, smooth.scales));
   KILN_ASSERT_OK_AND_ASSIGN(ySmooth, quantizedLinear(xs, ws, spec, spec));
 
-  QuantizedLayerFn svdLayer = [&](MatrixRef xsm, MatrixRef wsm) {
-    Result<SvdQuantWeights> q = svdQuantWeights(wsm, rank, spec);
-    if (!q)
-      return Result<Matrix>(q.status());
-    return svdQuantForward(xsm, *q, spec);
-  };
-  std::vector<double> grid;
-  for (int i = 0; i <= 10; ++i)
-    grid.push_back(i / 10.0);
-  KILN_ASSERT_OK_AND_ASSIGN(svd, searchSmoothAlpha(x, w, svdLayer, grid));
-  KILN_ASSERT_OK_AND_ASSIGN(xv, smoothActivations(x, svd.scales));
-  KILN_ASSERT_OK_AND_ASSIGN(wv, smoothWeights(w, svd.scales));
-  KILN_ASSERT_OK_AND_ASSIGN(ySvd, svdLayer(xv, wv));
+  SvdQuantOptions options;
+  options.rank = rank;
+  options.weightSpec = spec;
+  options.actSpec = spec;
+  KILN_ASSERT_OK_AND_ASSIGN(svd, buildSvdQuantLayer(x, w, options));
+  EXPECT_EQ(svd.weights.split.rank(), rank);
+  KILN_ASSERT_OK_AND_ASSIGN(ySvd, svdQuantLayerForward(x, svd));
 
   KILN_ASSERT_OK_AND_ASSIGN(rtnStats, compareMatrices(y, yRtn));
   KILN_ASSERT_OK_AND_ASSIGN(smoothStats, compareMatrices(y, ySmooth));

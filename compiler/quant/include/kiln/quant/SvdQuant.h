@@ -82,6 +82,39 @@ Result<Matrix>
 svdQuantForward(MatrixRef x, const SvdQuantWeights &weights,
                 const QuantSpec &actSpec = QuantSpec::int4GroupSym(64));
 
+/// Options of the whole SVDQuant recipe for one linear layer.
+struct SvdQuantOptions {
+  /// Rank r of the low-rank branch.
+  int64_t rank = 32;
+  /// Quantizer of the residual R.
+  QuantSpec weightSpec = QuantSpec::int4GroupSym(64);
+  /// Quantizer of the (smoothed) activations.
+  QuantSpec actSpec = QuantSpec::int4GroupSym(64);
+  /// Smoothing alphas to try; the one whose SVDQuant output on the
+  /// calibration activations has the lowest MSE wins (Smooth.h).
+  std::vector<double> alphaGrid = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5,
+                                   0.6, 0.7, 0.8, 0.9, 1.0};
+};
+
+/// One layer quantized with SVDQuant: smoothing scales (to fold into the
+/// previous op and the weight) plus the decomposed smoothed weight.
+struct SvdQuantLayer {
+  double alpha = 0.0;
+  std::vector<float> smoothScales;
+  SvdQuantWeights weights;
+  QuantSpec actSpec;
+};
+
+/// Runs the recipe on weight |w| [N, K] with calibration activations
+/// |calibration| [M, K]: alpha search over smoothing + split + residual
+/// quantization, then the decomposition at the best alpha.
+Result<SvdQuantLayer> buildSvdQuantLayer(MatrixRef calibration, MatrixRef w,
+                                         const SvdQuantOptions &options);
+
+/// Returns the emulated output for UNsmoothed activations |x|: X diag(s)^-1
+/// followed by svdQuantForward.
+Result<Matrix> svdQuantLayerForward(MatrixRef x, const SvdQuantLayer &layer);
+
 } // namespace kiln::quant
 
 #endif // KILN_COMPILER_QUANT_INCLUDE_KILN_QUANT_SVDQUANT_H
