@@ -1,5 +1,4 @@
-//===- Int8.h - Int8 quantizers (per-channel, per-token, affine) -*- C++
-//-*-===//
+//===- Int8.h - Int8 per-channel, per-token, affine quantizers -*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // The int8 building blocks:

@@ -1,5 +1,4 @@
-//===- Qoq.h - QoQ W4A8KV4: progressive weights, SmoothAttention -*- C++
-//-*-===//
+//===- Qoq.h - QoQ W4A8KV4: progressive weights, SmoothAttention *- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
 // QoQ (QServe, Lin et al. 2024) quantizes weights in two levels so that the
