@@ -69,6 +69,29 @@ class ActStat:
     absmax: float
 
 
+def center_weighted_kernels(rng: np.random.Generator, shape) -> np.ndarray:
+    """Returns conv kernels [cout, cin, kh, kw]: a centred Gaussian bump
+    (sigma = k/4) with a random signed amplitude per (cout, cin), plus half a
+    He-normal draw.
+
+    Trained depthwise filters are mostly smooth, centre-heavy bumps and
+    edge detectors; i.i.d. He-normal kernels are high-pass filters instead,
+    and a deep stack of them behind BatchNorm amplifies small input
+    differences (and quantization noise) layer after layer.
+    """
+    cout, cin, kh, kw = shape
+    yy = (np.arange(kh) - (kh - 1) / 2.0)[:, None]
+    xx = (np.arange(kw) - (kw - 1) / 2.0)[None, :]
+    sigma = max(kh, kw) / 4.0
+    bump = np.exp(-(yy * yy + xx * xx) / (2.0 * sigma * sigma))
+    # Rounded so that a last-bit difference in exp() between CPUs cannot
+    # change a stored weight (see determinism.py).
+    bump = round_sig(bump / np.sqrt((bump * bump).sum()), 20)
+    amp = rng.standard_normal((cout, cin, 1, 1)) * np.sqrt(2.0 / cin)
+    noise = rng.standard_normal(shape) * np.sqrt(2.0 / (cin * kh * kw))
+    return amp * bump + 0.5 * noise
+
+
 def _pads(mode, size_hw, kernel, stride):
     """Returns (top, left, bottom, right) pads for a padding mode.
 
@@ -174,16 +197,21 @@ class NetBuilder:
         weight: np.ndarray | None = None,
         bias_value: np.ndarray | None = None,
         op_name: str = "conv",
+        init: str = "he",
     ) -> T:
-        """Conv2d with He-normal weights (or the given ones)."""
+        """Conv2d with He-normal weights (`init="he"`), centre-weighted ones
+        (`init="center"`, see center_weighted_kernels) or the given ones."""
         kernel = (kernel, kernel) if isinstance(kernel, int) else tuple(kernel)
         stride = (stride, stride) if isinstance(stride, int) else tuple(stride)
         cin = x.channels
         p = _pads(pads, x.value.shape[2:], kernel, stride)
         name = self._node_name(op_name)
         if weight is None:
-            fan_in = (cin // groups) * kernel[0] * kernel[1]
-            weight = self.rng.standard_normal((cout, cin // groups, *kernel)) * np.sqrt(2.0 / fan_in)
+            shape = (cout, cin // groups, *kernel)
+            if init == "center":
+                weight = center_weighted_kernels(self.rng, shape)
+            else:
+                weight = self.rng.standard_normal(shape) * np.sqrt(2.0 / np.prod(shape[1:]))
         weight = np.asarray(weight, dtype=np.float32)
         inputs = [x.name, self._init(f"{name}.weight", weight)]
         if bias and bias_value is None:
@@ -198,13 +226,14 @@ class NetBuilder:
             attrs["group"] = groups
         return self._emit("Conv", inputs, name, y, attrs)
 
-    def dwconv(self, x: T, kernel, stride=1, pads="torch", **kw) -> T:
-        """Depthwise Conv2d (group = channels)."""
-        return self.conv(x, x.channels, kernel, stride, pads, groups=x.channels, op_name="dwconv", **kw)
+    def dwconv(self, x: T, kernel, stride=1, pads="torch", init="center", **kw) -> T:
+        """Depthwise Conv2d (group = channels), centre-weighted by default."""
+        return self.conv(x, x.channels, kernel, stride, pads, groups=x.channels, op_name="dwconv", init=init, **kw)
 
     def bn(
         self,
         x: T,
+        gamma_mean: float = 1.0,
         gamma_sigma: float = 0.25,
         beta_mean: float = 0.0,
         beta_sigma: float = 0.2,
@@ -215,9 +244,10 @@ class NetBuilder:
     ) -> T:
         """BatchNormalization; statistics measured on the batch unless given.
 
-        Gamma is log-normal around 1 and beta normal, so folding the BN into
-        the preceding conv gives per-channel weight scales that differ the
-        way trained networks' do.
+        Gamma is log-normal around `gamma_mean` and beta normal, so folding
+        the BN into the preceding conv gives per-channel weight scales that
+        differ the way trained networks' do. See the module docstring for the
+        values the architectures pass.
         """
         c = x.channels
         axes = (0,) + tuple(range(2, x.value.ndim))
@@ -226,7 +256,7 @@ class NetBuilder:
         if var is None:
             var = round_sig(np.maximum(x.value.var(axis=axes), 1e-6), STAT_BITS)
         if gamma is None:
-            gamma = np.exp(self.rng.normal(0.0, gamma_sigma, c))
+            gamma = gamma_mean * np.exp(self.rng.normal(0.0, gamma_sigma, c))
         if beta is None:
             beta = self.rng.normal(beta_mean, beta_sigma, c)
         params = [np.asarray(p, dtype=np.float32) for p in (gamma, beta, mean, var)]

@@ -6,18 +6,25 @@ Run: .venv/bin/python models/tinyml/generate.py [--out DIR] [--only NAME ...]
 
 For every model (see MODELS and archs.py):
   <name>.onnx        batch 1, opset 13, NCHW, input "input", output "output"
-  <name>_calib.npz   calibration inputs, key "input"
-  <name>_test.npz    test inputs, key "input"
+  <name>_calib.npz   32 calibration inputs, key "input"
+  <name>_test.npz    test inputs, key "input": 8 for the 96x96 and 128x128
+                     image models, 32 for the small-input ones (cheap, and
+                     enough to see int8 top-1 flips)
 
-Weights are He-normal (std sqrt(2 / fan_in)) from a per-model seed. Every
-BatchNormalization gets a log-normal gamma around 1, a normal beta, and
-running statistics *measured* on a separate batch of synthetic inputs, so
-each BN output is normalised the way a trained network's is and activations
-neither explode nor vanish through the depth (checked: every BN/activation/
-Add output must have a standard deviation in [0.05, 20] over that batch).
-Classifier biases are centred on that batch so that different inputs win
-different classes. The weights are untrained: these models are for compiler,
-memory-planning and quantization-error tests, not for accuracy.
+Weights are He-normal (std sqrt(2 / fan_in)) from a per-model seed, except
+depthwise kernels, which are centre-weighted bumps plus half a He-normal draw
+(NetBuilder.center_weighted_kernels). Every BatchNormalization gets a
+log-normal gamma, a normal beta, and running statistics *measured* on a
+separate batch of synthetic inputs, so each BN output is normalised the way a
+trained network's is and activations neither explode nor vanish through the
+depth (checked: every BN/activation/Add output must have a standard deviation
+in [0.05, 20] over that batch). BNs in front of a ReLU get beta around 0.5,
+BNs that end a residual branch gamma around 0.3 (archs.py says why: without
+this a deep random BN network amplifies small input differences, and so
+quantization noise, 20-100x, which trained networks do not). Classifier rows
+are scaled to a logit spread of 2 and centred on that batch so that different
+inputs win different classes. The weights are untrained: these models are for
+compiler, memory-planning and quantization-error tests, not for accuracy.
 
 The inputs are realistic synthetic data from modelgen/synth.py (natural-image-
 like pictures, MFCC maps, machine-sound log-mel frames) in each model's usual
@@ -101,6 +108,7 @@ MODELS = {
         input_desc="49 frames x 10 MFCCs, about [-123, 26]",
         doc="DS-CNN keyword spotting as in MLPerf Tiny: 1x49x10 MFCC input, 64 channels, "
         "4 depthwise-separable blocks, 12 classes, Softmax.",
+        n_test=32,
     ),
     "resnet8_cifar": Spec(
         seed=1004,
@@ -109,6 +117,7 @@ MODELS = {
         input_desc="RGB 32x32 in [0, 1] (pixel / 255)",
         doc="ResNet-8 as in MLPerf Tiny image classification: 32x32x3, 16/32/64 channels, "
         "10 classes, Softmax.",
+        n_test=32,
     ),
     "mcunet_blocks": Spec(
         seed=1005,
@@ -127,6 +136,7 @@ MODELS = {
         doc="MLPerf Tiny anomaly-detection FC autoencoder: 640 -> 128 x4 -> 8 -> 128 x4 -> 640, "
         "Dense + BatchNorm + ReLU.",
         classifier=False,
+        n_test=32,
     ),
 }
 
