@@ -284,7 +284,7 @@ def train(x_train, y_train, x_test, y_test, seed=SEED):
 
 
 def build_onnx(net, x_ref, batch_dim):
-    """Returns the ONNX model of `net` and the builder's reference logits."""
+    """Returns the ONNX model of `net`, the reference logits and the MACs."""
     b = NetBuilder("digits_cnn", x_ref, np.random.default_rng(0), batch_dim=batch_dim)
     h = b.input
     for k, (conv, bn, act) in enumerate(((net.c1, net.b1, "relu"), (net.c2, net.b2, "relu"), (net.c3, net.b3, "relu6")), 1):
@@ -303,7 +303,7 @@ def build_onnx(net, x_ref, batch_dim):
         "(75/25 stratified split, random_state 0). Input: 8x8 grayscale digit, pixel/16 in [0, 1]. "
         "Output: 10 class logits."
     )
-    return b.build([logits], doc), logits.value
+    return b.build([logits], doc), logits.value, b.macs
 
 
 def main():
@@ -324,13 +324,13 @@ def main():
         raise SystemExit(f"error: accuracy {acc_np:.4f} below {MIN_ACCURACY}")
 
     for fname, batch_dim in (("digits_cnn.onnx", "N"), ("digits_cnn_b1.onnx", "1")):
-        model, ref_logits = build_onnx(net, x_test.astype(np.float64), batch_dim)
+        model, ref_logits, macs = build_onnx(net, x_test.astype(np.float64), batch_dim)
         size = save_model(model, out / fname)
         got, err = verify_with_ort(model, x_test, ref_logits, batch_one=batch_dim == "1")
         acc_ort = (got.argmax(1) == y_test).mean()
         agree = (got.argmax(1) == pred_np).mean()
         print(
-            f"{fname}: {size} bytes, {param_count(model)} parameters; onnxruntime test accuracy "
+            f"{fname}: {size} bytes, {param_count(model)} parameters, {macs / 1e6:.3f} M MACs; onnxruntime test accuracy "
             f"{acc_ort:.4f}, argmax agreement with numpy {agree:.4f}, max rel. logit error {err:.2e}"
         )
         if agree != 1.0 or err > 1e-4:
