@@ -132,10 +132,15 @@ def check_regeneration(gen: Path, committed: set[Path], report: Report, keep: bo
     tmp = Path(tempfile.mkdtemp(prefix="kiln-models-"))
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONHASHSEED="0")
     t0 = time.time()
-    proc = subprocess.run([sys.executable, str(gen), "--out", str(tmp)], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(gen), "--out", str(tmp)], env=env, capture_output=True, text=True
+    )
     took = time.time() - t0
     if proc.returncode != 0:
-        report.fail(f"{rel(gen)} exited {proc.returncode} after {took:.1f} s:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        report.fail(
+            f"{rel(gen)} exited {proc.returncode} after {took:.1f} s:\n"
+            f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+        )
         return
     produced = sorted(p for p in tmp.iterdir() if p.is_file())
     bad = 0
@@ -145,7 +150,11 @@ def check_regeneration(gen: Path, committed: set[Path], report: Report, keep: bo
             report.fail(f"{rel(gen)} writes {new.name}, which is not committed in {rel(folder)}")
             bad += 1
         elif old.read_bytes() != new.read_bytes():
-            why = describe_onnx_difference(old, new) if new.suffix == ".onnx" else describe_npz_difference(old, new)
+            why = (
+                describe_onnx_difference(old, new)
+                if new.suffix == ".onnx"
+                else describe_npz_difference(old, new)
+            )
             report.fail(f"{rel(old)} differs from a fresh regeneration: {why}")
             bad += 1
     names = {p.name for p in produced}
@@ -180,7 +189,9 @@ def synth_input(info) -> np.ndarray:
     shape = [d if isinstance(d, int) else 1 for d in info.shape]
     if "float" in info.type:
         return np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    dtype = {"tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(bool)": np.bool_}.get(info.type, np.int64)
+    dtype = {"tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(bool)": np.bool_}.get(
+        info.type, np.int64
+    )
     return np.zeros(shape, dtype=dtype)
 
 
@@ -208,7 +219,9 @@ def check_model(model: Path, report: Report):
         fixed_batch = all(isinstance(i.shape[0], int) for i in inputs if i.shape)
         if fixed_batch:
             b = inputs[0].shape[0]
-            feeds_list = [{i.name: arrays[i.name][k : k + b] for i in inputs} for k in range(0, n - b + 1, b)]
+            feeds_list = [
+                {i.name: arrays[i.name][k : k + b] for i in inputs} for k in range(0, n - b + 1, b)
+            ]
         else:
             feeds_list = [{i.name: arrays[i.name] for i in inputs}]
         labels = arrays["label"] if "label" in arrays.files else None
@@ -224,7 +237,8 @@ def check_model(model: Path, report: Report):
     if not np.all(np.isfinite(first)):
         report.fail(f"{rel(model)}: non-finite outputs on {source}")
         return
-    msg = f"{rel(model)}: runs on {source} ({len(first)} x {list(first.shape[1:])}, std {first.std():.3g})"
+    shape = list(first.shape[1:])
+    msg = f"{rel(model)}: runs on {source} ({len(first)} x {shape}, std {first.std():.3g})"
     if labels is not None:
         acc = float((first.argmax(-1) == labels[: len(first)]).mean())
         floor = ACCURACY_FLOORS.get(model.name, 0.0)
@@ -239,7 +253,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Check the committed models.")
     parser.add_argument("--skip-regenerate", action="store_true", help="only load/run/size checks")
     parser.add_argument("--keep", action="store_true", help="keep the regenerated files")
-    parser.add_argument("--only", nargs="+", metavar="DIR", help="folders under models/ to check (default: all)")
+    parser.add_argument(
+        "--only", nargs="+", metavar="DIR", help="folders under models/ to check (default: all)"
+    )
     args = parser.parse_args()
     t0 = time.time()
     report = Report()

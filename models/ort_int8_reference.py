@@ -101,10 +101,12 @@ def main() -> int:
             ft, qt = run(model, xt), run(q8, xt)
             fc, qc = run(model, calib), run(q8, calib)
             classifier = ft.shape[1] < 100
-            line = f"{model.stem:20s} test: {compare(ft, qt, classifier)}; calib: {compare(fc, qc, classifier)}"
+            line = f"{model.stem:20s} test: {compare(ft, qt, classifier)}; "
+            line += f"calib: {compare(fc, qc, classifier)}"
             if "label" in test.files:
                 y = test["label"]
-                line += f"; accuracy float {(ft.argmax(1) == y).mean():.4f}, int8 {(qt.argmax(1) == y).mean():.4f}"
+                acc_f, acc_q = (ft.argmax(1) == y).mean(), (qt.argmax(1) == y).mean()
+                line += f"; accuracy float {acc_f:.4f}, int8 {acc_q:.4f}"
             print(line, flush=True)
     return 0
 

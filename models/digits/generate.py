@@ -102,9 +102,6 @@ class Conv3x3:
         self.dw = (dyf.T @ self.cols).reshape(self.w.shape)
         return col2im3x3(dyf @ self.w.reshape(m, -1), self.shape)
 
-    def params(self):
-        return [("w", self)]
-
 
 class BatchNorm:
     def __init__(self, c):
@@ -131,11 +128,12 @@ class BatchNorm:
         return (
             self.inv[None, :, None, None]
             / m
-            * (m * dxhat - dxhat.sum(axis=(0, 2, 3))[None, :, None, None] - self.xhat * (dxhat * self.xhat).sum(axis=(0, 2, 3))[None, :, None, None])
+            * (
+                m * dxhat
+                - dxhat.sum(axis=(0, 2, 3))[None, :, None, None]
+                - self.xhat * (dxhat * self.xhat).sum(axis=(0, 2, 3))[None, :, None, None]
+            )
         )
-
-    def params(self):
-        return [("gamma", self), ("beta", self)]
 
 
 class Clip:
@@ -152,7 +150,11 @@ class Clip:
 
 def maxpool2(x):
     n, c, h, w = x.shape
-    win = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2, w // 2, 4)
+    win = (
+        x.reshape(n, c, h // 2, 2, w // 2, 2)
+        .transpose(0, 1, 2, 4, 3, 5)
+        .reshape(n, c, h // 2, w // 2, 4)
+    )
     idx = win.argmax(axis=-1)
     return np.take_along_axis(win, idx[..., None], axis=-1)[..., 0], idx
 
@@ -199,14 +201,26 @@ class DigitsCNN:
     def tensors(self):
         """Returns [(name, array, grad)] of every trainable tensor."""
         out = []
-        for k, conv, bn in (("1", self.c1, self.b1), ("2", self.c2, self.b2), ("3", self.c3, self.b3)):
-            out += [(f"c{k}.w", conv.w, conv.dw), (f"b{k}.g", bn.gamma, bn.dgamma), (f"b{k}.b", bn.beta, bn.dbeta)]
+        for k, conv, bn in (
+            ("1", self.c1, self.b1),
+            ("2", self.c2, self.b2),
+            ("3", self.c3, self.b3),
+        ):
+            out += [
+                (f"c{k}.w", conv.w, conv.dw),
+                (f"b{k}.g", bn.gamma, bn.dgamma),
+                (f"b{k}.b", bn.beta, bn.dbeta),
+            ]
         return out + [("fc.w", self.fw, self.dfw), ("fc.b", self.fb, self.dfb)]
 
     def recompute_bn_stats(self, x):
         """Sets every BN's running statistics to its exact population values."""
         h = x
-        for conv, bn, act, pool in ((self.c1, self.b1, self.a1, False), (self.c2, self.b2, self.a2, True), (self.c3, self.b3, self.a3, False)):
+        for conv, bn, act, pool in (
+            (self.c1, self.b1, self.a1, False),
+            (self.c2, self.b2, self.a2, True),
+            (self.c3, self.b3, self.a3, False),
+        ):
             z = conv.forward(h)
             bn.mean = z.mean(axis=(0, 2, 3))
             bn.var = z.var(axis=(0, 2, 3))
@@ -217,10 +231,21 @@ class DigitsCNN:
     def round_for_export(self):
         """Rounds every exported number to WEIGHT_BITS significant bits."""
         for obj, attr in (
-            (self.c1, "w"), (self.c2, "w"), (self.c3, "w"),
-            (self.b1, "gamma"), (self.b1, "beta"), (self.b1, "mean"), (self.b1, "var"),
-            (self.b2, "gamma"), (self.b2, "beta"), (self.b2, "mean"), (self.b2, "var"),
-            (self.b3, "gamma"), (self.b3, "beta"), (self.b3, "mean"), (self.b3, "var"),
+            (self.c1, "w"),
+            (self.c2, "w"),
+            (self.c3, "w"),
+            (self.b1, "gamma"),
+            (self.b1, "beta"),
+            (self.b1, "mean"),
+            (self.b1, "var"),
+            (self.b2, "gamma"),
+            (self.b2, "beta"),
+            (self.b2, "mean"),
+            (self.b2, "var"),
+            (self.b3, "gamma"),
+            (self.b3, "beta"),
+            (self.b3, "mean"),
+            (self.b3, "var"),
         ):
             setattr(obj, attr, round_sig(getattr(obj, attr), WEIGHT_BITS))
         self.fw = round_sig(self.fw, WEIGHT_BITS)
@@ -287,7 +312,9 @@ def build_onnx(net, x_ref, batch_dim):
     """Returns the ONNX model of `net`, the reference logits and the MACs."""
     b = NetBuilder("digits_cnn", x_ref, np.random.default_rng(0), batch_dim=batch_dim)
     h = b.input
-    for k, (conv, bn, act) in enumerate(((net.c1, net.b1, "relu"), (net.c2, net.b2, "relu"), (net.c3, net.b3, "relu6")), 1):
+    for k, (conv, bn, act) in enumerate(
+        ((net.c1, net.b1, "relu"), (net.c2, net.b2, "relu"), (net.c3, net.b3, "relu6")), 1
+    ):
         with b.scope(f"conv{k}"):
             h = b.conv(h, conv.w.shape[0], 3, pads=(1, 1, 1, 1), weight=conv.w)
             h = b.bn(h, gamma=bn.gamma, beta=bn.beta, mean=bn.mean, var=bn.var)
@@ -312,14 +339,19 @@ def main():
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)[:, None]
     y = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.25, random_state=0, stratify=y
+    )
     print(f"digits: {len(x_train)} train / {len(x_test)} test images")
     net = train(x_train.astype(np.float64), y_train, x_test.astype(np.float64), y_test)
     acc_full = (net.forward(x_test.astype(np.float64)).argmax(1) == y_test).mean()
     net.round_for_export()
     pred_np = net.forward(x_test.astype(np.float64)).argmax(1)
     acc_np = (pred_np == y_test).mean()
-    print(f"numpy float64 test accuracy: {acc_np:.4f} (before rounding to {WEIGHT_BITS} bits: {acc_full:.4f})")
+    print(
+        f"numpy float64 test accuracy: {acc_np:.4f} "
+        f"(before rounding to {WEIGHT_BITS} bits: {acc_full:.4f})"
+    )
     if acc_np < MIN_ACCURACY:
         raise SystemExit(f"error: accuracy {acc_np:.4f} below {MIN_ACCURACY}")
 
@@ -330,8 +362,9 @@ def main():
         acc_ort = (got.argmax(1) == y_test).mean()
         agree = (got.argmax(1) == pred_np).mean()
         print(
-            f"{fname}: {size} bytes, {param_count(model)} parameters, {macs / 1e6:.3f} M MACs; onnxruntime test accuracy "
-            f"{acc_ort:.4f}, argmax agreement with numpy {agree:.4f}, max rel. logit error {err:.2e}"
+            f"{fname}: {size} bytes, {param_count(model)} parameters, {macs / 1e6:.3f} M MACs; "
+            f"onnxruntime test accuracy {acc_ort:.4f}, argmax agreement with numpy "
+            f"{agree:.4f}, max rel. logit error {err:.2e}"
         )
         if agree != 1.0 or err > 1e-4:
             raise SystemExit("error: onnxruntime disagrees with the numpy model")

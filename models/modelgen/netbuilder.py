@@ -9,10 +9,10 @@ generator:
   sets the running mean and variance to the statistics of its input over the
   batch, the way training would, so activations stay well scaled from the
   first layer to the last (the builder records every activation's spread and
-  `build()` refuses a network whose activations explode or vanish);
-* centre a classifier (`gemm(center=True)`) so that logits vary between
-  inputs instead of one class winning everywhere;
-* cross-check the finished model against onnxruntime (`verify()`).
+  `check_scales()` refuses a network whose activations explode or vanish);
+* scale and centre a classifier (`gemm(logit_std=..., center=True)`) so that
+  logits vary between inputs instead of one class winning everywhere;
+* cross-check the finished model against onnxruntime (`verify_with_ort()`).
 
 Numbers written into the model that come out of BLAS-backed arithmetic are
 rounded with `round_sig` first (see determinism.py); numbers drawn from the
@@ -179,7 +179,9 @@ class NetBuilder:
         if record:
             v = value
             self.stats.append(
-                ActStat(name, op, v.shape[1:], float(v.mean()), float(v.std()), float(np.abs(v).max()))
+                ActStat(
+                    name, op, v.shape[1:], float(v.mean()), float(v.std()), float(np.abs(v).max())
+                )
             )
         return T(name, value)
 
@@ -228,7 +230,17 @@ class NetBuilder:
 
     def dwconv(self, x: T, kernel, stride=1, pads="torch", init="center", **kw) -> T:
         """Depthwise Conv2d (group = channels), centre-weighted by default."""
-        return self.conv(x, x.channels, kernel, stride, pads, groups=x.channels, op_name="dwconv", init=init, **kw)
+        return self.conv(
+            x,
+            x.channels,
+            kernel,
+            stride,
+            pads,
+            groups=x.channels,
+            op_name="dwconv",
+            init=init,
+            **kw,
+        )
 
     def bn(
         self,
@@ -286,7 +298,11 @@ class NetBuilder:
 
     def avgpool(self, x: T, kernel, stride=None) -> T:
         k = (kernel, kernel) if isinstance(kernel, int) else tuple(kernel)
-        s = k if stride is None else ((stride, stride) if isinstance(stride, int) else tuple(stride))
+        s = (
+            k
+            if stride is None
+            else ((stride, stride) if isinstance(stride, int) else tuple(stride))
+        )
         y = refops.pool2d(x.value, "avg", k, s)
         attrs = dict(kernel_shape=list(k), strides=list(s))
         return self._emit("AveragePool", [x.name], self._node_name("avgpool"), y, attrs)
@@ -297,7 +313,9 @@ class NetBuilder:
 
     def flatten(self, x: T) -> T:
         y = x.value.reshape(x.value.shape[0], -1)
-        return self._emit("Flatten", [x.name], self._node_name("flatten"), y, dict(axis=1), record=False)
+        return self._emit(
+            "Flatten", [x.name], self._node_name("flatten"), y, dict(axis=1), record=False
+        )
 
     def gemm(
         self,
@@ -323,21 +341,31 @@ class NetBuilder:
             weight = self.rng.standard_normal((cout, cin)) * np.sqrt(2.0 / cin)
             if logit_std is not None:
                 z = refops.gemm(x.value, weight, None)
-                weight = weight * round_sig(logit_std / np.maximum(z.std(axis=0), 1e-12), 8)[:, None]
+                weight = (
+                    weight * round_sig(logit_std / np.maximum(z.std(axis=0), 1e-12), 8)[:, None]
+                )
         weight = np.asarray(weight, dtype=np.float32)
         if bias_value is None:
             bias_value = self.rng.normal(0.0, 0.05, cout)
             if center:
-                bias_value = bias_value - round_sig(refops.gemm(x.value, weight, None).mean(axis=0), STAT_BITS)
+                bias_value = bias_value - round_sig(
+                    refops.gemm(x.value, weight, None).mean(axis=0), STAT_BITS
+                )
         bias_value = np.asarray(bias_value, dtype=np.float32)
-        inputs = [x.name, self._init(f"{name}.weight", weight), self._init(f"{name}.bias", bias_value)]
+        inputs = [
+            x.name,
+            self._init(f"{name}.weight", weight),
+            self._init(f"{name}.bias", bias_value),
+        ]
         y = refops.gemm(x.value, weight, bias_value)
         self.macs += cin * cout
         return self._emit("Gemm", inputs, name, y, dict(transB=1))
 
     def softmax(self, x: T) -> T:
         y = refops.softmax(x.value)
-        return self._emit("Softmax", [x.name], self._node_name("softmax"), y, dict(axis=-1), record=False)
+        return self._emit(
+            "Softmax", [x.name], self._node_name("softmax"), y, dict(axis=-1), record=False
+        )
 
     def rename_output(self, x: T, name: str) -> T:
         """Renames the tensor produced by the last node to `name`."""
@@ -349,7 +377,9 @@ class NetBuilder:
 
     # -- finishing ------------------------------------------------------------
 
-    def check_scales(self, lo: float = 0.05, hi: float = 20.0, ops=("BatchNormalization", "Add", "Clip", "Relu")):
+    def check_scales(
+        self, lo: float = 0.05, hi: float = 20.0, ops=("BatchNormalization", "Add", "Clip", "Relu")
+    ):
         """Raises if any recorded activation's std leaves [lo, hi]."""
         bad = [s for s in self.stats if s.op in ops and not (lo <= s.std <= hi)]
         if bad:
@@ -373,7 +403,9 @@ class NetBuilder:
             helper.make_tensor_value_info(o.name, TensorProto.FLOAT, [batch, *o.value.shape[1:]])
             for o in outputs
         ]
-        graph = helper.make_graph(self.nodes, self.graph_name, [self.input_info], out_infos, self.inits)
+        graph = helper.make_graph(
+            self.nodes, self.graph_name, [self.input_info], out_infos, self.inits
+        )
         model = helper.make_model(
             graph,
             opset_imports=[helper.make_opsetid("", OPSET)],
@@ -391,12 +423,9 @@ def param_count(model: onnx.ModelProto) -> int:
     return int(sum(np.prod(t.dims) for t in model.graph.initializer))
 
 
-def verify_with_ort(model: onnx.ModelProto, inputs: np.ndarray, expected: np.ndarray, batch_one: bool):
-    """Runs `model` in onnxruntime; returns (outputs, max abs error vs expected).
-
-    float32 onnxruntime against the float64 reference: the error reported is
-    relative to the reference's largest magnitude.
-    """
+def run_ort(model: onnx.ModelProto, inputs: np.ndarray, batch_one: bool) -> np.ndarray:
+    """Returns onnxruntime's (CPU, one thread) outputs of `model` on `inputs`,
+    fed one sample at a time when the model has batch 1."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -406,8 +435,16 @@ def verify_with_ort(model: onnx.ModelProto, inputs: np.ndarray, expected: np.nda
     name = sess.get_inputs()[0].name
     x = inputs.astype(np.float32)
     if batch_one:
-        got = np.concatenate([sess.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
-    else:
-        got = sess.run(None, {name: x})[0]
+        return np.concatenate([sess.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
+    return sess.run(None, {name: x})[0]
+
+
+def verify_with_ort(
+    model: onnx.ModelProto, inputs: np.ndarray, expected: np.ndarray, batch_one: bool
+):
+    """Returns (onnxruntime outputs, error vs `expected`), the error being the
+    largest absolute difference relative to the largest |expected| (float32
+    onnxruntime against the float64 reference)."""
+    got = run_ort(model, inputs, batch_one)
     err = float(np.abs(got - expected).max() / max(np.abs(expected).max(), 1e-12))
     return got, err

@@ -73,7 +73,9 @@ def natural_images(rng: np.random.Generator, n: int, h: int, w: int) -> np.ndarr
     return np.round(np.clip(out, 0.0, 1.0) * 255.0) / 255.0
 
 
-def mfcc_features(rng: np.random.Generator, n: int, frames: int = 49, coeffs: int = 10) -> np.ndarray:
+def mfcc_features(
+    rng: np.random.Generator, n: int, frames: int = 49, coeffs: int = 10
+) -> np.ndarray:
     """Returns n MFCC-like feature maps [n, 1, frames, coeffs], 1/64 grid.
 
     Shaped after the MLPerf Tiny keyword-spotting front end (30 ms windows,

@@ -14,7 +14,6 @@ from __future__ import annotations
 from modelgen.determinism import round_sig
 from modelgen.netbuilder import STAT_BITS, NetBuilder, T
 
-
 # Spread of every class logit over the inputs (see NetBuilder.gemm).
 LOGIT_STD = 2.0
 # Mean of beta for a BatchNorm that feeds a ReLU/ReLU6: about 70 % of the
@@ -45,7 +44,9 @@ def make_divisible(v: float, divisor: int = 8) -> int:
     return new_v
 
 
-def inverted_residual(b: NetBuilder, x: T, cout: int, stride: int, expand: int, kernel: int = 3) -> T:
+def inverted_residual(
+    b: NetBuilder, x: T, cout: int, stride: int, expand: int, kernel: int = 3
+) -> T:
     """MobileNetV2 block: 1x1 expand + ReLU6, kxk depthwise + ReLU6, 1x1
     linear projection, residual Add when shape allows."""
     cin = x.channels
@@ -65,7 +66,15 @@ def inverted_residual(b: NetBuilder, x: T, cout: int, stride: int, expand: int, 
 
 def mobilenet_v2(b: NetBuilder, width: float = 0.35, classes: int = 2) -> T:
     """torchvision MobileNetV2 (stem 32, last conv 1280, both scaled/rounded)."""
-    settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+    settings = [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ]
     with b.scope("stem"):
         h = bn_act(b, b.conv(b.input, make_divisible(32 * width), 3, 2), "relu6")
     i = 0
@@ -84,7 +93,11 @@ def mobilenet_v1(b: NetBuilder, width: float = 0.25, classes: int = 2) -> T:
     """Keras MobileNet (v1): no conv biases, ReLU6, SAME padding; head as in
     the MLPerf Tiny visual-wake-words reference (AveragePool over the final
     map, Dense, Softmax)."""
-    plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    plan = (
+        [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)]
+        + [(512, 1)] * 5
+        + [(1024, 2), (1024, 1)]
+    )
     with b.scope("stem"):
         h = bn_act(b, b.conv(b.input, int(32 * width), 3, 2, pads="same"), "relu6")
     for i, (c, s) in enumerate(plan):
@@ -127,7 +140,10 @@ def resnet8(b: NetBuilder, classes: int = 10) -> T:
             with b.scope("conv1"):
                 y = bn_act(b, b.conv(x, c, 3, s, pads="same", bias=True), "relu")
             with b.scope("conv2"):
-                y = b.bn(b.conv(y, c, 3, 1, pads="same", bias=True), gamma_mean=RESIDUAL_GAMMA if s == 1 else 1.0)
+                y = b.bn(
+                    b.conv(y, c, 3, 1, pads="same", bias=True),
+                    gamma_mean=RESIDUAL_GAMMA if s == 1 else 1.0,
+                )
             if s != 1:
                 with b.scope("shortcut"):
                     x = b.conv(x, c, 1, s, pads="same", bias=True)
