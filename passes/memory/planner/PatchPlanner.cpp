@@ -1,0 +1,332 @@
+//===- PatchPlanner.cpp - Patch-based execution of a first stage -*- C++
+//-*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Receptive-field propagation, memory and recomputation accounting for
+// MCUNetV2-style patch-based execution, and the graph rewrite that lets the
+// whole-graph planner see a patch stage as one op with a scratch buffer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/memory/planner/PatchPlanner.h"
+
+#include <algorithm>
+#include <queue>
+
+namespace kiln::memory {
+
+namespace {
+
+/// Returns the bytes of |region| with |channels| channels.
+uint64_t regionBytes(const PixelRegion &region, int channels,
+                     int bytesPerElement) {
+  return static_cast<uint64_t>(region.rows()) * region.cols() * channels *
+         bytesPerElement;
+}
+
+/// Returns the output size of a window of |kernel| taps, |dilation|,
+/// |stride| over |in| pixels with |padBefore| + |padAfter| padding, or -1
+/// when the window does not fit.
+int windowOutput(int in, int kernel, int stride, int dilation, int padBefore,
+                 int padAfter) {
+  int span = (kernel - 1) * dilation + 1;
+  int padded = in + padBefore + padAfter;
+  if (padded < span)
+    return -1;
+  return (padded - span) / stride + 1;
+}
+
+/// Checks one layer's own geometry.
+Status verifyLayer(const SpatialLayer &layer, size_t index) {
+  std::string where = "layer " + std::to_string(index) +
+                      (layer.name.empty() ? "" : " '" + layer.name + "'");
+  if (layer.kernelH < 1 || layer.kernelW < 1 || layer.strideH < 1 ||
+      layer.strideW < 1 || layer.dilationH < 1 || layer.dilationW < 1)
+    return Status::error("kernel, stride and dilation must be at least 1",
+                         where);
+  if (layer.padTop < 0 || layer.padLeft < 0 || layer.padBottom < 0 ||
+      layer.padRight < 0)
+    return Status::error("padding must not be negative", where);
+  if (layer.inH < 1 || layer.inW < 1 || layer.inC < 1 || layer.outH < 1 ||
+      layer.outW < 1 || layer.outC < 1 || layer.bytesPerElement < 1)
+    return Status::error("sizes and bytes per element must be positive", where);
+  int outH = windowOutput(layer.inH, layer.kernelH, layer.strideH,
+                          layer.dilationH, layer.padTop, layer.padBottom);
+  int outW = windowOutput(layer.inW, layer.kernelW, layer.strideW,
+                          layer.dilationW, layer.padLeft, layer.padRight);
+  if (outH != layer.outH || outW != layer.outW)
+    return Status::error("output is " + std::to_string(layer.outH) + "x" +
+                             std::to_string(layer.outW) +
+                             " but the kernel, stride and padding give " +
+                             std::to_string(outH) + "x" + std::to_string(outW),
+                         where);
+  if (layer.kind == SpatialOpKind::DepthwiseConv && layer.outC % layer.inC != 0)
+    return Status::error("depthwise output channels (" +
+                             std::to_string(layer.outC) +
+                             ") must be a multiple of the input channels (" +
+                             std::to_string(layer.inC) + ")",
+                         where);
+  if (layer.kind == SpatialOpKind::Pool && layer.outC != layer.inC)
+    return Status::error("pooling must keep the channel count", where);
+  return Status::ok();
+}
+
+/// Returns the input region (clamped) that |layer| needs to compute
+/// |output|, and fills the patch's padding.
+LayerPatch backward(const SpatialLayer &layer, const PixelRegion &output) {
+  LayerPatch patch;
+  patch.output = output;
+  int rowStart = output.rowBegin * layer.strideH - layer.padTop;
+  int rowLast = (output.rowEnd - 1) * layer.strideH - layer.padTop +
+                (layer.kernelH - 1) * layer.dilationH;
+  int colStart = output.colBegin * layer.strideW - layer.padLeft;
+  int colLast = (output.colEnd - 1) * layer.strideW - layer.padLeft +
+                (layer.kernelW - 1) * layer.dilationW;
+  patch.input.rowBegin = std::max(rowStart, 0);
+  patch.input.rowEnd = std::min(rowLast + 1, layer.inH);
+  patch.input.colBegin = std::max(colStart, 0);
+  patch.input.colEnd = std::min(colLast + 1, layer.inW);
+  patch.padTop = std::max(-rowStart, 0);
+  patch.padLeft = std::max(-colStart, 0);
+  patch.padBottom = std::max(rowLast + 1 - layer.inH, 0);
+  patch.padRight = std::max(colLast + 1 - layer.inW, 0);
+  return patch;
+}
+
+} // namespace
+
+uint64_t layerMacs(const SpatialLayer &layer, uint64_t outputPixels) {
+  uint64_t taps = static_cast<uint64_t>(layer.kernelH) * layer.kernelW;
+  switch (layer.kind) {
+  case SpatialOpKind::Conv:
+    return outputPixels * layer.outC * taps * layer.inC;
+  case SpatialOpKind::DepthwiseConv:
+    return outputPixels * layer.outC * taps;
+  case SpatialOpKind::Pool:
+    return 0;
+  }
+  return 0;
+}
+
+Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
+                              int patchesPerSide) {
+  if (layers.empty())
+    return Status::error("a patch stage needs at least one layer");
+  for (size_t l = 0; l < layers.size(); ++l) {
+    Status status = verifyLayer(layers[l], l);
+    if (status.failed())
+      return status;
+    if (l + 1 < layers.size()) {
+      const SpatialLayer &a = layers[l];
+      const SpatialLayer &b = layers[l + 1];
+      if (a.outH != b.inH || a.outW != b.inW || a.outC != b.inC ||
+          a.bytesPerElement != b.bytesPerElement)
+        return Status::error(
+            "output " + std::to_string(a.outH) + "x" + std::to_string(a.outW) +
+                "x" + std::to_string(a.outC) +
+                " does not match the next "
+                "layer's input " +
+                std::to_string(b.inH) + "x" + std::to_string(b.inW) + "x" +
+                std::to_string(b.inC),
+            "layer " + std::to_string(l));
+    }
+  }
+  const SpatialLayer &last = layers.back();
+  if (patchesPerSide < 1 || patchesPerSide > last.outH ||
+      patchesPerSide > last.outW)
+    return Status::error("patches per side must be between 1 and the stage "
+                         "output's " +
+                         std::to_string(std::min(last.outH, last.outW)) +
+                         " pixels, got " + std::to_string(patchesPerSide));
+
+  PatchPlan plan;
+  plan.patchesPerSide = patchesPerSide;
+  size_t numLayers = layers.size();
+  const SpatialLayer &first = layers.front();
+  plan.stageInputBytes = static_cast<uint64_t>(first.inH) * first.inW *
+                         first.inC * first.bytesPerElement;
+  plan.stageOutputBytes = static_cast<uint64_t>(last.outH) * last.outW *
+                          last.outC * last.bytesPerElement;
+  for (const SpatialLayer &layer : layers) {
+    uint64_t in = static_cast<uint64_t>(layer.inH) * layer.inW * layer.inC *
+                  layer.bytesPerElement;
+    uint64_t out = static_cast<uint64_t>(layer.outH) * layer.outW * layer.outC *
+                   layer.bytesPerElement;
+    plan.wholeTensorPeakBytes =
+        std::max(plan.wholeTensorPeakBytes, in + out + layer.scratchBytes);
+    plan.wholeMacs +=
+        layerMacs(layer, static_cast<uint64_t>(layer.outH) * layer.outW);
+  }
+
+  int n = patchesPerSide;
+  for (int pr = 0; pr < n; ++pr)
+    for (int pc = 0; pc < n; ++pc) {
+      std::vector<LayerPatch> chain(numLayers);
+      PixelRegion region{pr * last.outH / n, (pr + 1) * last.outH / n,
+                         pc * last.outW / n, (pc + 1) * last.outW / n};
+      for (size_t l = numLayers; l-- > 0;) {
+        chain[l] = backward(layers[l], region);
+        region = chain[l].input;
+      }
+      for (size_t l = 0; l < numLayers; ++l) {
+        const SpatialLayer &layer = layers[l];
+        const LayerPatch &patch = chain[l];
+        uint64_t bytes = layer.scratchBytes;
+        if (l > 0)
+          bytes += regionBytes(patch.input, layer.inC, layer.bytesPerElement);
+        if (l + 1 < numLayers)
+          bytes += regionBytes(patch.output, layer.outC, layer.bytesPerElement);
+        plan.patchBufferBytes = std::max(plan.patchBufferBytes, bytes);
+        plan.patchMacs +=
+            layerMacs(layer, static_cast<uint64_t>(patch.output.rows()) *
+                                 patch.output.cols());
+      }
+      plan.regions.push_back(std::move(chain));
+    }
+  plan.patchPeakBytes =
+      plan.stageInputBytes + plan.stageOutputBytes + plan.patchBufferBytes;
+  if (plan.wholeMacs > 0)
+    plan.recomputePercent = 100.0 *
+                            (static_cast<double>(plan.patchMacs) -
+                             static_cast<double>(plan.wholeMacs)) /
+                            static_cast<double>(plan.wholeMacs);
+  return plan;
+}
+
+Result<PatchedGraph> replaceStageWithPatches(const MemoryGraph &graph,
+                                             const std::vector<OpId> &stageOps,
+                                             const PatchPlan &plan) {
+  Status status = graph.verify();
+  if (status.failed())
+    return status;
+  if (stageOps.empty())
+    return Status::error("the patch stage lists no ops");
+  std::vector<bool> inStage(graph.numOps(), false);
+  for (OpId op : stageOps) {
+    if (op < 0 || static_cast<size_t>(op) >= graph.numOps())
+      return Status::error("patch stage names op id " + std::to_string(op) +
+                           ", out of range");
+    if (inStage[op])
+      return Status::error("patch stage lists the op twice",
+                           describeOp(graph, op));
+    inStage[op] = true;
+  }
+  GraphUses uses = analyzeUses(graph);
+
+  // Classify the tensors the stage touches.
+  std::vector<TensorId> inputs;
+  TensorId output = -1;
+  std::vector<bool> internal(graph.numTensors(), false);
+  for (OpId op : stageOps) {
+    for (TensorId t : graph.op(op).inputs) {
+      OpId producer = uses.producer[t];
+      if ((producer < 0 || !inStage[producer]) &&
+          std::find(inputs.begin(), inputs.end(), t) == inputs.end())
+        inputs.push_back(t);
+    }
+    for (TensorId t : graph.op(op).outputs) {
+      bool usedOutside = graph.tensor(t).graphOutput;
+      for (OpId consumer : uses.consumers[t])
+        usedOutside = usedOutside || !inStage[consumer];
+      if (!usedOutside) {
+        internal[t] = true;
+        continue;
+      }
+      if (output >= 0)
+        return Status::error("the patch stage has more than one output (" +
+                             describeTensor(graph, output) + " and " +
+                             describeTensor(graph, t) + ")");
+      output = t;
+    }
+  }
+  if (output < 0)
+    return Status::error("the patch stage's result is used by no op");
+  if (graph.tensor(output).bytes != plan.stageOutputBytes)
+    return Status::error("the stage output has " +
+                             std::to_string(graph.tensor(output).bytes) +
+                             " bytes but the patch plan's last layer makes " +
+                             std::to_string(plan.stageOutputBytes),
+                         describeTensor(graph, output));
+  bool inputFound = false;
+  for (TensorId t : inputs)
+    inputFound = inputFound || (graph.inArena(t) &&
+                                graph.tensor(t).bytes == plan.stageInputBytes);
+  if (!inputFound)
+    return Status::error("no input of the patch stage has the " +
+                         std::to_string(plan.stageInputBytes) +
+                         " bytes of the plan's first layer");
+
+  PatchedGraph result;
+  result.tensorMap.assign(graph.numTensors(), -1);
+  for (size_t t = 0; t < graph.numTensors(); ++t)
+    if (!internal[t])
+      result.tensorMap[t] = result.graph.addTensor(graph.tensors()[t]);
+
+  // The fused op stands where the first stage op stood; a stable
+  // topological sort (by old id) then repairs the order if other ops were
+  // interleaved with the stage.
+  OpDesc fused;
+  fused.name = "patch_stage";
+  for (TensorId t : inputs)
+    fused.inputs.push_back(result.tensorMap[t]);
+  fused.outputs.push_back(result.tensorMap[output]);
+  fused.scratchBytes.push_back(plan.patchBufferBytes);
+  for (OpId op : stageOps)
+    fused.scratchAlignment =
+        std::max(fused.scratchAlignment, graph.op(op).scratchAlignment);
+  OpId firstStage = *std::min_element(stageOps.begin(), stageOps.end());
+
+  // Nodes: old non-stage ops plus the fused op (keyed by firstStage).
+  std::vector<OpId> keys;
+  for (size_t o = 0; o < graph.numOps(); ++o)
+    if (!inStage[o] || static_cast<OpId>(o) == firstStage)
+      keys.push_back(static_cast<OpId>(o));
+  auto inputsOf = [&](OpId key) -> std::vector<TensorId> {
+    if (key == firstStage)
+      return inputs;
+    return graph.op(key).inputs;
+  };
+  auto nodeOf = [&](OpId oldOp) { return inStage[oldOp] ? firstStage : oldOp; };
+  std::vector<int> pending(graph.numOps(), 0);
+  std::vector<std::vector<OpId>> successors(graph.numOps());
+  for (OpId key : keys)
+    for (TensorId t : inputsOf(key))
+      if (uses.producer[t] >= 0) {
+        ++pending[key];
+        successors[nodeOf(uses.producer[t])].push_back(key);
+      }
+  std::priority_queue<OpId, std::vector<OpId>, std::greater<OpId>> ready;
+  for (OpId key : keys)
+    if (pending[key] == 0)
+      ready.push(key);
+  result.opMap.assign(graph.numOps(), -1);
+  while (!ready.empty()) {
+    OpId key = ready.top();
+    ready.pop();
+    OpId newId;
+    if (key == firstStage) {
+      newId = result.graph.addOp(fused);
+      result.stageOp = newId;
+    } else {
+      OpDesc copy = graph.op(key);
+      for (TensorId &t : copy.inputs)
+        t = result.tensorMap[t];
+      for (TensorId &t : copy.outputs)
+        t = result.tensorMap[t];
+      newId = result.graph.addOp(std::move(copy));
+    }
+    result.opMap[key] = newId;
+    for (OpId next : successors[key])
+      if (--pending[next] == 0)
+        ready.push(next);
+  }
+  if (result.graph.numOps() != keys.size())
+    return Status::error("fusing the patch stage would create a cycle: an op "
+                         "outside the stage both reads a stage tensor and "
+                         "feeds the stage");
+  for (OpId op : stageOps)
+    result.opMap[op] = result.stageOp;
+  return result;
+}
+
+} // namespace kiln::memory

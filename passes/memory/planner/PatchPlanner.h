@@ -1,0 +1,128 @@
+//===- PatchPlanner.h - Patch-based execution of a first stage --*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// MCUNetV2's patch-based inference: the first, high-resolution layers of a
+// CNN are run patch by patch, so that their large activations never exist
+// whole. The stage's output is split into N x N spatial patches; walking the
+// stage backwards, each patch's output region becomes the receptive field it
+// needs in the layer's input (kernel, stride, dilation and padding applied,
+// clamped to the tensor, with the cut-off part recorded as per-patch
+// padding). Neighbouring patches' input regions overlap (the halo), which is
+// recomputed: planPatches reports that overhead in MACs next to the memory
+// saved. The regions are what the code generator loops over.
+//
+// Memory model. Whole-tensor execution keeps a layer's full input and output
+// (and kernel scratch) while it runs. Patch-based execution keeps the stage's
+// full input (the first layer reads its patch window straight from it) and
+// full output (the last layer writes its patch into it) plus, for one patch
+// at a time, two ping-pong buffers for the intermediate regions and the
+// kernel scratch: at layer l of a patch, the intermediate input and output
+// regions occupy opposite ends of one buffer of patchBufferBytes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_MEMORY_PLANNER_PATCHPLANNER_H
+#define KILN_PASSES_MEMORY_PLANNER_PATCHPLANNER_H
+
+#include "passes/memory/planner/MemoryGraph.h"
+
+namespace kiln::memory {
+
+/// The layer types a patch stage may hold.
+enum class SpatialOpKind { Conv, DepthwiseConv, Pool };
+
+/// Geometry of one layer of the stage (NHWC, batch 1).
+struct SpatialLayer {
+  std::string name;
+  SpatialOpKind kind = SpatialOpKind::Conv;
+  int kernelH = 1, kernelW = 1;
+  int strideH = 1, strideW = 1;
+  int dilationH = 1, dilationW = 1;
+  int padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
+  int inH = 0, inW = 0, inC = 0;
+  int outH = 0, outW = 0, outC = 0;
+  int bytesPerElement = 1;
+  /// Kernel scratch (e.g. im2col) the layer needs while it runs.
+  uint64_t scratchBytes = 0;
+};
+
+/// A half-open rectangle of rows [rowBegin, rowEnd) and columns.
+struct PixelRegion {
+  int rowBegin = 0, rowEnd = 0, colBegin = 0, colEnd = 0;
+  int rows() const { return rowEnd - rowBegin; }
+  int cols() const { return colEnd - colBegin; }
+  bool operator==(const PixelRegion &other) const {
+    return rowBegin == other.rowBegin && rowEnd == other.rowEnd &&
+           colBegin == other.colBegin && colEnd == other.colEnd;
+  }
+};
+
+/// What one layer computes for one patch.
+struct LayerPatch {
+  /// Input pixels read (clamped to the input tensor).
+  PixelRegion input;
+  /// Output pixels written.
+  PixelRegion output;
+  /// Zero padding the kernel sees at this patch's edges (only where the
+  /// patch touches the tensor border).
+  int padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
+};
+
+/// Patch-based execution of a stage.
+struct PatchPlan {
+  int patchesPerSide = 1;
+  /// regions[p][l]: layer l of patch p; patches in row-major order.
+  std::vector<std::vector<LayerPatch>> regions;
+  /// Peak bytes of running the stage layer by layer on whole tensors.
+  uint64_t wholeTensorPeakBytes = 0;
+  /// Bytes of the per-patch buffer (ping-pong intermediates + scratch).
+  uint64_t patchBufferBytes = 0;
+  /// Peak bytes of patch-based execution: stage input + stage output +
+  /// patchBufferBytes.
+  uint64_t patchPeakBytes = 0;
+  /// Multiply-accumulates of the stage, whole and summed over patches.
+  uint64_t wholeMacs = 0;
+  uint64_t patchMacs = 0;
+  /// Extra MACs of patch-based execution, in percent of wholeMacs.
+  double recomputePercent = 0.0;
+  /// Bytes of the stage's whole input and output tensors.
+  uint64_t stageInputBytes = 0;
+  uint64_t stageOutputBytes = 0;
+};
+
+/// Checks |layers| (each layer's output size follows from its input size,
+/// kernel, stride, dilation and padding; each layer's output is the next
+/// one's input) and returns the patch plan for an N x N split of the last
+/// layer's output, N = |patchesPerSide| (at most the output's height and
+/// width).
+Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
+                              int patchesPerSide);
+
+/// Returns the MACs of |layer| for |outputPixels| output pixels (0 for
+/// pooling, which multiplies nothing).
+uint64_t layerMacs(const SpatialLayer &layer, uint64_t outputPixels);
+
+/// A graph whose patch stage was replaced by one op.
+struct PatchedGraph {
+  MemoryGraph graph;
+  /// New id per old tensor (-1 for the stage's removed intermediates).
+  std::vector<TensorId> tensorMap;
+  /// New id per old op (the stage's ops all map to the fused op).
+  std::vector<OpId> opMap;
+  /// Id of the fused op in |graph|.
+  OpId stageOp = -1;
+};
+
+/// Replaces the ops |stageOps| of |graph| (the layers |plan| was made for)
+/// by one op that reads the stage's inputs, writes its single output and
+/// holds plan.patchBufferBytes of scratch, so that planning the new graph
+/// gives the whole model's arena with patch-based execution. The stage's
+/// intermediate tensors must be used only inside the stage, and its output's
+/// size must match the plan's last layer.
+Result<PatchedGraph> replaceStageWithPatches(const MemoryGraph &graph,
+                                             const std::vector<OpId> &stageOps,
+                                             const PatchPlan &plan);
+
+} // namespace kiln::memory
+
+#endif // KILN_PASSES_MEMORY_PLANNER_PATCHPLANNER_H

@@ -1,0 +1,185 @@
+//===- PatchPlannerTest.cpp - MCUNetV2 patch geometry -----------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Receptive-field propagation with halos and per-patch padding worked out by
+// hand, the memory and recomputation figures that follow from them, the
+// geometry checks, and the graph rewrite that hands a patch stage to the
+// whole-graph planner.
+//
+//===----------------------------------------------------------------------===//
+
+#include "MemoryTestUtil.h"
+
+#include "passes/memory/planner/PatchPlanner.h"
+
+namespace kiln::memory::test {
+namespace {
+
+/// Returns a square conv layer description.
+SpatialLayer conv(int in, int inC, int out, int outC, int kernel, int stride,
+                  int pad, SpatialOpKind kind = SpatialOpKind::Conv) {
+  SpatialLayer layer;
+  layer.kind = kind;
+  layer.kernelH = layer.kernelW = kernel;
+  layer.strideH = layer.strideW = stride;
+  layer.padTop = layer.padLeft = layer.padBottom = layer.padRight = pad;
+  layer.inH = layer.inW = in;
+  layer.inC = inC;
+  layer.outH = layer.outW = out;
+  layer.outC = outC;
+  return layer;
+}
+
+TEST(PatchPlanner, SingleLayerSplitsWithoutRecomputation) {
+  // 3x3 stride-1 pad-1 conv on 8x8x2 -> 8x8x4, 2x2 patches of 4x4 outputs.
+  Result<PatchPlan> plan = planPatches({conv(8, 2, 8, 4, 3, 1, 1)}, 2);
+  ASSERT_TRUE(plan.succeeded()) << plan.status().str();
+  ASSERT_EQ(plan->regions.size(), 4u);
+  const LayerPatch &topLeft = plan->regions[0][0];
+  EXPECT_EQ(topLeft.output, (PixelRegion{0, 4, 0, 4}));
+  // Rows -1..4 are needed; -1 is padding.
+  EXPECT_EQ(topLeft.input, (PixelRegion{0, 5, 0, 5}));
+  EXPECT_EQ(topLeft.padTop, 1);
+  EXPECT_EQ(topLeft.padLeft, 1);
+  EXPECT_EQ(topLeft.padBottom, 0);
+  const LayerPatch &bottomRight = plan->regions[3][0];
+  EXPECT_EQ(bottomRight.output, (PixelRegion{4, 8, 4, 8}));
+  EXPECT_EQ(bottomRight.input, (PixelRegion{3, 8, 3, 8}));
+  EXPECT_EQ(bottomRight.padBottom, 1);
+  EXPECT_EQ(bottomRight.padRight, 1);
+  EXPECT_EQ(bottomRight.padTop, 0);
+  EXPECT_EQ(plan->wholeMacs, 64u * 4 * 9 * 2);
+  EXPECT_EQ(plan->patchMacs, plan->wholeMacs);
+  EXPECT_DOUBLE_EQ(plan->recomputePercent, 0.0);
+  // One layer: it reads the whole input and writes the whole output.
+  EXPECT_EQ(plan->patchBufferBytes, 0u);
+  EXPECT_EQ(plan->wholeTensorPeakBytes, 128u + 256u);
+  EXPECT_EQ(plan->patchPeakBytes, 128u + 256u);
+}
+
+TEST(PatchPlanner, TwoLayersRecomputeTheHalo) {
+  // 16x16x3 -conv3x3 s1-> 16x16x8 -conv3x3 s2-> 8x8x16, 2x2 patches.
+  std::vector<SpatialLayer> layers = {conv(16, 3, 16, 8, 3, 1, 1),
+                                      conv(16, 8, 8, 16, 3, 2, 1)};
+  layers[0].scratchBytes = 100;
+  Result<PatchPlan> plan = planPatches(layers, 2);
+  ASSERT_TRUE(plan.succeeded()) << plan.status().str();
+  // Patch 0: output rows 0..3 of layer 1 need rows 2*0-1 .. 2*3-1+2 = -1..7
+  // of its input; patch 1 (rows 4..7) needs 7..15: row 7 is the halo.
+  EXPECT_EQ(plan->regions[0][1].input, (PixelRegion{0, 8, 0, 8}));
+  EXPECT_EQ(plan->regions[0][1].padTop, 1);
+  EXPECT_EQ(plan->regions[3][1].input, (PixelRegion{7, 16, 7, 16}));
+  EXPECT_EQ(plan->regions[3][1].padBottom, 0);
+  // Layer 0 computes what layer 1 reads.
+  EXPECT_EQ(plan->regions[3][0].output, plan->regions[3][1].input);
+  EXPECT_EQ(plan->regions[3][0].input, (PixelRegion{6, 16, 6, 16}));
+  EXPECT_EQ(plan->regions[3][0].padBottom, 1);
+
+  // Layer 0 computes 8x8, 8x9, 9x8 and 9x9 pixels instead of 16x16.
+  uint64_t mac0 = 8 * 9 * 3, mac1 = 16 * 9 * 8;
+  EXPECT_EQ(plan->wholeMacs, 256 * mac0 + 64 * mac1);
+  EXPECT_EQ(plan->patchMacs, 289 * mac0 + 64 * mac1);
+  EXPECT_NEAR(plan->recomputePercent,
+              100.0 * 33 * mac0 / (256 * mac0 + 64 * mac1), 1e-9);
+  // Per patch: layer 0 writes at most 9x9x8 intermediate bytes (plus its
+  // scratch); layer 1 reads them.
+  EXPECT_EQ(plan->patchBufferBytes, 9u * 9 * 8 + 100);
+  // Whole tensors: layer 1 holds 2048 + 1024 bytes, more than layer 0's
+  // 768 + 2048 + 100.
+  EXPECT_EQ(plan->wholeTensorPeakBytes, 2048u + 1024);
+  EXPECT_EQ(plan->patchPeakBytes, 768u + 1024 + 9 * 9 * 8 + 100);
+}
+
+TEST(PatchPlanner, DepthwiseAndPoolMacs) {
+  SpatialLayer dw = conv(8, 4, 8, 4, 3, 1, 1, SpatialOpKind::DepthwiseConv);
+  SpatialLayer pool = conv(8, 4, 4, 4, 3, 2, 1, SpatialOpKind::Pool);
+  EXPECT_EQ(layerMacs(dw, 64), 64u * 4 * 9);
+  EXPECT_EQ(layerMacs(pool, 16), 0u);
+  Result<PatchPlan> plan = planPatches({dw, pool}, 4);
+  ASSERT_TRUE(plan.succeeded()) << plan.status().str();
+  EXPECT_EQ(plan->regions.size(), 16u);
+  EXPECT_GT(plan->recomputePercent, 0.0);
+}
+
+TEST(PatchPlanner, RejectsInconsistentGeometry) {
+  Result<PatchPlan> wrongOut = planPatches({conv(8, 2, 7, 4, 3, 1, 1)}, 2);
+  ASSERT_FALSE(wrongOut.succeeded());
+  EXPECT_NE(wrongOut.status().str().find(
+                "output is 7x7 but the kernel, stride and padding give 8x8"),
+            std::string::npos)
+      << wrongOut.status().str();
+
+  Result<PatchPlan> broken =
+      planPatches({conv(8, 2, 8, 4, 3, 1, 1), conv(8, 5, 8, 4, 1, 1, 0)}, 2);
+  ASSERT_FALSE(broken.succeeded());
+  EXPECT_NE(broken.status().str().find("does not match the next layer's"),
+            std::string::npos);
+
+  Result<PatchPlan> tooMany = planPatches({conv(8, 2, 8, 4, 3, 1, 1)}, 9);
+  ASSERT_FALSE(tooMany.succeeded());
+  EXPECT_NE(tooMany.status().str().find("between 1 and the stage output's 8"),
+            std::string::npos);
+
+  EXPECT_FALSE(planPatches({}, 1).succeeded());
+  SpatialLayer badDw = conv(8, 4, 8, 6, 3, 1, 1, SpatialOpKind::DepthwiseConv);
+  EXPECT_FALSE(planPatches({badDw}, 1).succeeded());
+}
+
+TEST(PatchPlanner, ReplacesTheStageInTheGraph) {
+  std::vector<SpatialLayer> layers = {conv(16, 3, 16, 8, 3, 1, 1),
+                                      conv(16, 8, 8, 16, 3, 2, 1)};
+  Result<PatchPlan> plan = planPatches(layers, 2);
+  ASSERT_TRUE(plan.succeeded());
+
+  GraphBuilder b;
+  TensorId image = b.input("image", 768);
+  TensorId w0 = b.constant("w0", 216);
+  TensorId mid = b.tensor("mid", 2048);
+  TensorId stageOut = b.tensor("stage_out", 1024);
+  TensorId head = b.tensor("head", 64);
+  b.output(head);
+  b.op("conv0", {image, w0}, {mid});
+  b.op("conv1", {mid}, {stageOut});
+  b.op("head", {stageOut}, {head});
+
+  Result<PatchedGraph> patched =
+      replaceStageWithPatches(b.graph, {0, 1}, *plan);
+  ASSERT_TRUE(patched.succeeded()) << patched.status().str();
+  const MemoryGraph &g = patched->graph;
+  EXPECT_TRUE(g.verify().succeeded());
+  EXPECT_EQ(g.numOps(), 2u);
+  EXPECT_EQ(patched->tensorMap[mid], -1);
+  EXPECT_EQ(patched->opMap[0], patched->stageOp);
+  EXPECT_EQ(patched->opMap[1], patched->stageOp);
+  const OpDesc &stage = g.op(patched->stageOp);
+  EXPECT_EQ(stage.scratchBytes,
+            (std::vector<uint64_t>{plan->patchBufferBytes}));
+  EXPECT_EQ(stage.inputs.size(), 2u);
+
+  ArenaPlan whole = planOrFail(b.graph, PlannerKind::Default);
+  ArenaPlan tiled = planOrFail(g, PlannerKind::Default);
+  EXPECT_PLAN_VALID(b.graph, whole);
+  EXPECT_PLAN_VALID(g, tiled);
+  EXPECT_EQ(whole.arenaBytes, 2048u + 1024u);
+  EXPECT_EQ(tiled.arenaBytes, plan->patchPeakBytes);
+
+  // The stage's output must have the size the plan computes.
+  GraphBuilder wrong;
+  TensorId in2 = wrong.input("image", 768);
+  TensorId mid2 = wrong.tensor("mid", 2048);
+  TensorId out2 = wrong.tensor("out", 1000);
+  wrong.output(out2);
+  wrong.op("conv0", {in2}, {mid2});
+  wrong.op("conv1", {mid2}, {out2});
+  Result<PatchedGraph> mismatch =
+      replaceStageWithPatches(wrong.graph, {0, 1}, *plan);
+  ASSERT_FALSE(mismatch.succeeded());
+  EXPECT_NE(mismatch.status().str().find("has 1000 bytes"), std::string::npos);
+
+  // A stage that does not end at the plan's output is refused.
+  Result<PatchedGraph> leaky = replaceStageWithPatches(b.graph, {0}, *plan);
+  ASSERT_FALSE(leaky.succeeded());
+}
+
+} // namespace
+} // namespace kiln::memory::test
