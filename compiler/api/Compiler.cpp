@@ -11,10 +11,13 @@
 #include "kiln/Pipeline.h"
 
 #include "compiler/api/ModuleImpl.h"
+#include "codegen/c/CEmitter.h"
 #include "compiler/evaluator/Evaluator.h"
+#include "compiler/evaluator/Samples.h"
 #include "compiler/frontend/OnnxImporter.h"
 #include "compiler/support/DiagnosticCapture.h"
 #include "compiler/support/TensorAttr.h"
+#include "dialects/kiln/KilnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -138,6 +141,17 @@ Status Compiler::runPipeline(Module &module, const CompileOptions &options) {
   Status status = validate(options);
   if (status.failed())
     return status;
+  if (options.quantize == "int8" && options.calibrationPath.empty()) {
+    // Without data, only a QDQ model carries its own quantization.
+    bool hasQdq = false;
+    getModuleOp(module).walk(
+        [&](mlir::kiln::QuantizeLinearOp) { hasQdq = true; });
+    if (!hasQdq)
+      return Status::error("--quantize int8 needs calibration data "
+                           "(--calibration DATA) unless the model is an "
+                           "ONNX QDQ model",
+                           "--calibration");
+  }
   DiagnosticCapture capture(impl_->context.get(), status);
   mlir::PassManager pm(impl_->context.get());
   buildKilnPipeline(pm, options);
@@ -153,22 +167,94 @@ Result<CompileOutput> Compiler::emit(Module &module,
     return status;
   if (options.outputDir.empty())
     return Status::error("no output folder given (use -o OUTDIR)");
-  return Status::error("not yet supported: code generation for target '" +
-                       options.target + "'");
+  if (options.target.rfind("cuda-", 0) == 0)
+    return Status::error("not yet supported: CUDA code generation for "
+                         "target '" + options.target + "'");
+  if (options.quantize != "int8")
+    return Status::error("target '" + options.target +
+                             "' emits int8 C code: compile with --quantize "
+                             "int8 (and --calibration DATA)",
+                         "--quantize");
+  DiagnosticCapture capture(impl_->context.get(), status);
+  if (auto error = llvm::sys::fs::create_directories(options.outputDir))
+    return Status::error("cannot create the output folder: " +
+                             error.message(),
+                         options.outputDir);
+  mlir::PassManager pm(impl_->context.get());
+  buildKilnCodegenPipeline(pm, options);
+  if (mlir::failed(pm.run(getModuleOp(module)))) {
+    status.setFailed();
+    return status;
+  }
+  mlir::func::FuncOp func = getEntryFunction(getModuleOp(module));
+  if (!func)
+    return Status::error("the module has no entry function");
+  codegen::CEmitOptions emit;
+  emit.target = options.target;
+  emit.outputDir = options.outputDir;
+  std::string name = options.modelName;
+  if (name.empty())
+    name = llvm::sys::path::stem(module.impl().sourcePath).str();
+  emit.modelName = codegen::sanitizeIdentifier(name);
+  if (!options.harnessPath.empty()) {
+    auto data = loadTensors(options.harnessPath);
+    if (!data)
+      return data.status();
+    auto samples = splitSamples(func, *data, /*limit=*/16);
+    if (!samples)
+      return Status::error(samples.status().diagnostics().front().message,
+                           options.harnessPath);
+    emit.harnessSamples = samples.take();
+  }
+  auto files = codegen::emitCProgram(func, emit);
+  status.append(files.status());
+  if (!files)
+    return status;
+  CompileOutput output;
+  output.files = files.take();
+  if (options.report) {
+    output.files.push_back("memory.md");
+    output.files.push_back("memory.svg");
+  }
+  return Result<CompileOutput>(std::move(output), status);
 }
 
 Result<std::vector<Tensor>> Compiler::run(Module &module,
-                                          std::vector<Tensor> inputs) {
+                                          std::vector<Tensor> inputs,
+                                          bool raw) {
   Status status;
   DiagnosticCapture capture(impl_->context.get(), status);
   mlir::func::FuncOp func = getEntryFunction(getModuleOp(module));
   if (!func)
     return Status::error("the module has no entry function (expected "
                          "func.func @main)");
-  auto outputs = evaluateFunction(func, std::move(inputs));
+  // With |raw|, capture the int8 inputs of the dequantizes that feed the
+  // results.
+  std::map<unsigned, mlir::Value> rawSources;
+  if (raw) {
+    auto ret = llvm::cast<mlir::func::ReturnOp>(
+        func.getBody().front().getTerminator());
+    for (auto [i, operand] : llvm::enumerate(ret.getOperands()))
+      if (auto dq = operand.getDefiningOp<mlir::kiln::DequantizeOp>())
+        rawSources[i] = dq.getInput();
+  }
+  std::map<unsigned, Tensor> rawValues;
+  ValueObserver observer;
+  if (!rawSources.empty())
+    observer = [&](mlir::Value value, const Tensor &tensor) {
+      for (auto &[i, source] : rawSources)
+        if (source == value)
+          rawValues[i] = tensor;
+    };
+  auto outputs = evaluateFunction(func, std::move(inputs), observer);
   status.append(outputs.status());
   if (!outputs)
     return status;
+  for (auto &[i, tensor] : rawValues) {
+    std::string name = (*outputs)[i].name;
+    (*outputs)[i] = tensor;
+    (*outputs)[i].name = name;
+  }
   return Result<std::vector<Tensor>>(outputs.take(), status);
 }
 

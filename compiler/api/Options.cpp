@@ -64,6 +64,11 @@ Status validate(const CompileOptions &options) {
                 "unknown observer '" + options.observer +
                     "' (expected one of: " + joinNames(observers) + ")",
                 {}});
+  if (options.memoryPlanner != "default" && options.memoryPlanner != "greedy")
+    status.add({Severity::Error, "--memory-planner",
+                "unknown memory planner '" + options.memoryPlanner +
+                    "' (expected default or greedy)",
+                {}});
   if (!(options.percentile > 50.0 && options.percentile <= 100.0))
     status.add({Severity::Error, "--percentile",
                 "percentile must be in (50, 100], got " +

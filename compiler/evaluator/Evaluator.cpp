@@ -249,6 +249,7 @@ const KernelRegistry &KernelRegistry::get() {
     registerDataMovementKernels(r);
     registerQuantizationKernels(r);
     registerAttentionKernels(r);
+    registerIntegerKernels(r);
     return r;
   }();
   return registry;

@@ -98,6 +98,7 @@ void registerReductionKernels(KernelRegistry &registry);
 void registerDataMovementKernels(KernelRegistry &registry);
 void registerQuantizationKernels(KernelRegistry &registry);
 void registerAttentionKernels(KernelRegistry &registry);
+void registerIntegerKernels(KernelRegistry &registry);
 
 //===----------------------------------------------------------------------===//
 // Helpers for kernels

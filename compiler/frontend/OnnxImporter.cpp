@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/OnnxImporter.h"
+#include "compiler/evaluator/ConstantFolding.h"
 #include "compiler/evaluator/Evaluator.h"
 #include "compiler/frontend/ImportContext.h"
 #include "compiler/frontend/OnnxModel.h"
@@ -471,53 +472,26 @@ LogicalResult OnnxImporter::foldConstants(std::vector<Operation *> &ops,
                                           const onnx::NodeProto &node,
                                           Location loc) {
   for (Operation *op : ops) {
-    if (isa<mlir::kiln::ConstantOp>(op) || op->getNumResults() == 0)
-      continue;
-    bool allConstant = llvm::all_of(op->getOperands(), [](Value v) {
-      return v.getDefiningOp<mlir::kiln::ConstantOp>() != nullptr;
-    });
-    if (!allConstant)
-      continue;
-    bool small = llvm::all_of(op->getResultTypes(), [](Type t) {
-      auto type = dyn_cast<RankedTensorType>(t);
-      return type && type.hasStaticShape() &&
-             type.getNumElements() <= kMaxFoldElements;
-    });
-    if (!small)
-      continue;
-    std::vector<Tensor> operands;
-    bool readable = true;
-    for (Value v : op->getOperands()) {
-      std::optional<Tensor> t =
-          fromElementsAttr(v.getDefiningOp<mlir::kiln::ConstantOp>().getValue());
-      if (!t) {
-        readable = false;
-        break;
-      }
-      operands.push_back(std::move(*t));
-    }
-    if (!readable)
-      continue;
+    // Remember which outputs of this node name the op's results.
+    SmallVector<std::pair<std::string, unsigned>> named;
+    for (const std::string &out : node.output())
+      if (!out.empty() && values[out] && values[out].getDefiningOp() == op)
+        named.emplace_back(out,
+                           cast<OpResult>(values[out]).getResultNumber());
     std::string error;
-    std::optional<std::vector<Tensor>> results =
-        evaluateOp(op, operands, error);
-    if (!results) {
+    SmallVector<Value> replacements;
+    FoldResult result = tryFoldToConstants(op, builder, kMaxFoldElements,
+                                           error, "c", &replacements);
+    if (result == FoldResult::Failed) {
       emitError(loc) << "evaluating constant '"
                      << op->getName().getStringRef() << "' failed: " << error;
       return failure();
     }
-    builder.setInsertionPoint(op);
-    for (auto [value, tensor] : llvm::zip(op->getResults(), *results)) {
-      auto type = cast<RankedTensorType>(value.getType());
-      std::string blob = "c" + std::to_string(blobCounter++);
-      auto constant = mlir::kiln::ConstantOp::create(
-          builder, op->getLoc(), type, toElementsAttr(tensor, type, blob));
-      value.replaceAllUsesWith(constant.getResult());
-      // Only this node's outputs can name ops it just created.
-      for (const std::string &out : node.output())
-        if (!out.empty() && values[out] == value)
-          values[out] = constant.getResult();
-    }
+    if (result != FoldResult::Folded)
+      continue;
+    // Results were replaced; point the node's outputs at the constants.
+    for (auto &[name, index] : named)
+      values[name] = replacements[index];
     op->erase();
   }
   return success();

@@ -29,6 +29,18 @@ def Kiln_BoolTensor : RankedTensorOf<[I1]>;
 /// Integer index tensors (ONNX int64/int32 indices).
 def Kiln_IndexTensor : RankedTensorOf<[AnySignlessInteger]>;
 
+/// 32- and 64-bit signless integer attributes read as signed values (ODS's
+/// I32Attr / I64Attr getters return unsigned types).
+def Kiln_SI32Attr : TypedSignlessIntegerAttrBase<I32, "int32_t",
+    "32-bit signless integer attribute, read as signed"> {
+  let convertFromStorage =
+      "static_cast<int32_t>($_self.getValue().getSExtValue())";
+}
+def Kiln_SI64Attr : TypedSignlessIntegerAttrBase<I64, "int64_t",
+    "64-bit signless integer attribute, read as signed"> {
+  let convertFromStorage = "$_self.getValue().getSExtValue()";
+}
+
 /// Optional typed scalar (a bound of Clip, the fill value of Pad): an
 /// IntegerAttr or FloatAttr of the tensor's element type.
 def Kiln_OptionalScalarAttr : OptionalAttr<TypedAttrInterface>;

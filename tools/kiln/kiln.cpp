@@ -57,7 +57,8 @@ cl::opt<std::string> target("target",
 
 cl::opt<std::string> quantize("quantize",
                               cl::desc("Quantization scheme: none, fp16, "
-                                       "int8"),
+                                       "int8 (needs --calibration unless the "
+                                       "model is a QDQ model)"),
                               cl::value_desc("SCHEME"), cl::init("none"),
                               cl::cat(pipelineCat), cl::sub(compileCmd),
                               cl::sub(runCmd));
@@ -80,6 +81,37 @@ cl::opt<std::string> inputsPath("inputs",
                                          ".npy, or a test_data_set_N folder"),
                                 cl::value_desc("DATA"), cl::Required,
                                 cl::sub(runCmd));
+
+cl::opt<std::string> memoryPlanner(
+    "memory-planner",
+    cl::desc("Arena planner: default, or greedy (TF Lite Micro's baseline)"),
+    cl::init("default"), cl::cat(pipelineCat), cl::sub(compileCmd));
+
+cl::opt<bool> writeReport("report",
+                          cl::desc("Write memory.md and memory.svg (peak "
+                                   "SRAM, per-op live bytes, arena timeline)"),
+                          cl::sub(compileCmd));
+
+cl::opt<std::string>
+    harness("harness",
+            cl::desc("Emit main.c running the model on DATA and printing "
+                     "each output as '<name>: v0 v1 ...' (make run)"),
+            cl::value_desc("DATA"), cl::sub(compileCmd));
+
+cl::opt<std::string> modelName("model-name",
+                               cl::desc("Name in generated symbols "
+                                        "(kiln_<name>_run)"),
+                               cl::sub(compileCmd));
+
+cl::opt<bool> rawOutputs("raw",
+                         cl::desc("Write the int8 values of quantized "
+                                  "outputs instead of dequantized floats"),
+                         cl::sub(runCmd));
+
+cl::opt<double> percentile("percentile",
+                           cl::desc("Percentile of the percentile observer"),
+                           cl::init(99.99), cl::cat(pipelineCat),
+                           cl::sub(compileCmd), cl::sub(runCmd));
 
 cl::opt<std::string> outputsPath("outputs",
                                  cl::desc("Where to write the outputs (.npz)"),
@@ -105,6 +137,7 @@ bool buildOptions(kiln::CompileOptions &options) {
   options.quantize = quantize;
   options.calibrationPath = calibration;
   options.observer = observer;
+  options.percentile = percentile;
   if (status.succeeded())
     status.append(kiln::validate(options));
   printDiagnostics(status);
@@ -138,6 +171,14 @@ int runCompile() {
     return 1;
   }
   options.outputDir = outputPath;
+  options.memoryPlanner = memoryPlanner;
+  options.report = writeReport;
+  options.harnessPath = harness;
+  options.modelName = modelName;
+  if (kiln::Status status = kiln::validate(options); status.failed()) {
+    printDiagnostics(status);
+    return 1;
+  }
   kiln::Compiler compiler;
   auto output = compiler.compile(modelPath, options);
   printDiagnostics(output.status());
@@ -175,7 +216,7 @@ int runRun() {
   printDiagnostics(inputs.status());
   if (!inputs)
     return 1;
-  auto outputs = compiler.run(*module, inputs.take());
+  auto outputs = compiler.run(*module, inputs.take(), rawOutputs);
   printDiagnostics(outputs.status());
   if (!outputs)
     return 1;

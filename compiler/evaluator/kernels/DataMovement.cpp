@@ -11,6 +11,9 @@
 
 #include "dialects/kiln/KilnOps.h"
 
+#include "compiler/support/QuantParams.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
 using namespace mlir;
@@ -166,6 +169,9 @@ LogicalResult padKernel(Operation *op, KernelContext &ctx) {
       storeFloat(fill, 0, f.getValueAsDouble());
     else
       storeInt(fill, 0, cast<IntegerAttr>(value).getValue().getSExtValue());
+  } else if (isa<quant::UniformQuantizedType>(pad.getType().getElementType())) {
+    // Quantized tensors pad with the real value 0: the zero point.
+    storeInt(fill, 0, perTensorParams(pad.getType()).zeroPoint);
   }
   if (mode == "reflect")
     for (size_t d = 0; d < rank; ++d)

@@ -97,8 +97,10 @@ public:
 
   /// Runs the entry function of |module| on |inputs| with the reference
   /// evaluator. Inputs match by name when all names match, else by
-  /// position; outputs carry the model's output names.
-  Result<std::vector<Tensor>> run(Module &module, std::vector<Tensor> inputs);
+  /// position; outputs carry the model's output names. With |raw|, outputs
+  /// that a quantized module dequantizes are returned as their int8 values.
+  Result<std::vector<Tensor>> run(Module &module, std::vector<Tensor> inputs,
+                                  bool raw = false);
 
   /// Describes the entry function of |module|.
   Result<ModelInfo> inspect(Module &module);

@@ -50,6 +50,15 @@ struct CompileOptions {
   /// Name used for generated symbols (kiln_<name>_run); derived from the
   /// model file name when empty.
   std::string modelName;
+  /// Arena planner of the MCU/host targets: "default" or "greedy" (TF Lite
+  /// Micro's greedy-by-size without in-place reuse, the baseline).
+  std::string memoryPlanner = "default";
+  /// Write the memory report (peak, per-op live bytes, SVG timeline) into
+  /// the output folder.
+  bool report = false;
+  /// Data for a harness (main.c) that runs the emitted program on it; empty
+  /// for no harness.
+  std::string harnessPath;
 };
 
 /// Returns the names of all supported targets.

@@ -32,6 +32,11 @@ void registerKilnPasses();
 /// fusion, lowering, memory planning) to |pm|.
 void buildKilnPipeline(mlir::OpPassManager &pm, const CompileOptions &options);
 
+/// Adds the target stages that precede code generation for |options|
+/// (memory planning for the C targets) to |pm|.
+void buildKilnCodegenPipeline(mlir::OpPassManager &pm,
+                              const CompileOptions &options);
+
 /// Returns the MLIR module held by |module|.
 mlir::ModuleOp getModuleOp(Module &module);
 

@@ -1,0 +1,804 @@
+//===- CEmitter.cpp - C99 code generation for MCUs and the host -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0
+//
+// Implements emitCProgram (see CEmitter.h). Every kernel call is emitted
+// with its parameters as `static const` structs, so the generated run
+// function is a straight sequence of calls into runtime/c with arena
+// offsets decided by kiln-plan-memory. Kernel selection (1x1 / 3x3 / im2col
+// / depthwise / in-place depthwise) happens here from static shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/c/CEmitter.h"
+
+#include "compiler/reference/IntegerKernels.h"
+#include "compiler/support/DiagnosticCapture.h"
+#include "compiler/support/QuantParams.h"
+#include "compiler/support/TensorAttr.h"
+#include "dialects/kiln/KilnOps.h"
+#include "passes/memory/Passes.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace kiln::codegen {
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// The runtime and board files, embedded at build time.
+struct EmbeddedFile {
+  const char *path;
+  const char *contents;
+};
+
+const EmbeddedFile kRuntimeFiles[] = {
+#include "codegen/c/RuntimeSources.inc"
+};
+
+/// The QEMU board and compiler flags of a Cortex-M target.
+struct CortexM {
+  const char *cpuFlags, *board, *machine;
+};
+
+std::optional<CortexM> cortexMOf(const std::string &target) {
+  if (target == "cortex-m4")
+    return CortexM{"-mcpu=cortex-m4 -mfpu=fpv4-sp-d16", "an386", "mps2-an386"};
+  if (target == "cortex-m7")
+    return CortexM{"-mcpu=cortex-m7 -mfpu=fpv5-d16", "an500", "mps2-an500"};
+  if (target == "cortex-m55")
+    return CortexM{"-mcpu=cortex-m55", "an547", "mps3-an547"};
+  return std::nullopt;
+}
+
+/// Writes |text| to |dir|/|name|, creating folders.
+Status writeFile(const std::string &dir, const std::string &name,
+                 const std::string &text) {
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, name);
+  if (auto error = llvm::sys::fs::create_directories(
+          llvm::sys::path::parent_path(path)))
+    return Status::error("cannot create folder: " + error.message(),
+                         std::string(path));
+  std::ofstream file(std::string(path), std::ios::binary);
+  file << text;
+  if (!file)
+    return Status::error("cannot write", std::string(path));
+  return Status::ok();
+}
+
+/// Formats integers as a C initializer list, 16 per line.
+template <typename T>
+std::string initializer(llvm::ArrayRef<T> values, const char *indent = "  ") {
+  std::string text;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i % 16 == 0)
+      text += std::string(i ? ",\n" : "") + indent;
+    else
+      text += ", ";
+    text += std::to_string(static_cast<int64_t>(values[i]));
+  }
+  return text;
+}
+
+/// Emits the model's C source while walking the function.
+class CWriter {
+public:
+  CWriter(func::FuncOp func, const CEmitOptions &options)
+      : func(func), options(options), name(options.modelName) {}
+
+  Status run();
+  std::string header, source;
+  /// Input and output descriptors (also used by the harness).
+  struct Port {
+    std::string name;
+    std::vector<int64_t> shape;
+    double scale = 1;
+    int32_t zeroPoint = 0;
+    int64_t offset = 0;
+    int64_t bytes = 0;
+  };
+  std::vector<Port> inputs, outputs;
+  int64_t arenaBytes = 0;
+
+private:
+  Status emitOp(Operation *op);
+  int64_t offsetOf(Value value);
+  std::string ptr(Value value) {
+    return "a + " + std::to_string(offsetOf(value));
+  }
+  std::string constant(Value value);
+  std::string scratch(Operation *op);
+  std::string requant(ArrayRef<int32_t> multipliers, ArrayRef<int32_t> shifts);
+  Status unsupported(Operation *op, const std::string &why) {
+    return Status::error("the C target cannot emit '" +
+                             op->getName().getStringRef().str() + "': " + why,
+                         formatLocation(op->getLoc()));
+  }
+
+  func::FuncOp func;
+  const CEmitOptions &options;
+  std::string name;
+  std::string tables, body;
+  llvm::DenseMap<Value, std::string> constants;
+  unsigned counter = 0;
+};
+
+int64_t CWriter::offsetOf(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return 0;
+  auto offsets = def->getAttrOfType<DenseI64ArrayAttr>("kiln.offsets");
+  unsigned index = cast<OpResult>(value).getResultNumber();
+  return offsets && index < offsets.size() ? offsets[index] : 0;
+}
+
+std::string CWriter::constant(Value value) {
+  auto it = constants.find(value);
+  if (it != constants.end())
+    return it->second;
+  auto op = value.getDefiningOp<ConstantOp>();
+  std::optional<Tensor> tensor = fromElementsAttr(op.getValue());
+  std::string id = "k" + std::to_string(counter++);
+  const char *ctype = tensor->dtype == DType::I32 ? "int32_t" : "int8_t";
+  tables += "static const " + std::string(ctype) + " " + id + "[" +
+            std::to_string(std::max<int64_t>(tensor->numElements(), 1)) +
+            "] KILN_ALIGNED = {\n";
+  if (tensor->dtype == DType::I32)
+    tables += initializer(llvm::ArrayRef<int32_t>(tensor->as<int32_t>(),
+                                                  tensor->numElements()));
+  else
+    tables += initializer(llvm::ArrayRef<int8_t>(tensor->as<int8_t>(),
+                                                 tensor->numElements()));
+  tables += "};\n";
+  constants[value] = id;
+  return id;
+}
+
+std::string CWriter::requant(ArrayRef<int32_t> multipliers,
+                             ArrayRef<int32_t> shifts) {
+  std::string id = "q" + std::to_string(counter++);
+  tables += "static const int32_t " + id + "_m[] = {\n" +
+            initializer(multipliers) + "};\n";
+  tables += "static const int32_t " + id + "_s[] = {\n" + initializer(shifts) +
+            "};\n";
+  tables += "static const kiln_requant_t " + id + " = {" + id + "_m, " + id +
+            "_s, " + (multipliers.size() > 1 ? "1" : "0") + "};\n";
+  return id;
+}
+
+std::string CWriter::scratch(Operation *op) {
+  auto attr = op->getAttrOfType<IntegerAttr>("kiln.scratch_offset");
+  if (!attr)
+    return "NULL";
+  return "a + " + std::to_string(attr.getInt());
+}
+
+/// Returns "{1, 2, 3}".
+std::string braces(llvm::ArrayRef<int64_t> values) {
+  std::string text = "{";
+  for (size_t i = 0; i < values.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(values[i]);
+  return text + "}";
+}
+
+Status CWriter::emitOp(Operation *op) {
+  std::string loc = formatLocation(op->getLoc());
+  std::string text =
+      op->getName().getStringRef().str() + (loc.empty() ? "" : " at " + loc);
+  // A location may not end the C comment early.
+  for (size_t pos; (pos = text.find("*/")) != std::string::npos;)
+    text.replace(pos, 2, "* /");
+  std::string comment = "  /* " + text + " */\n";
+  std::string call;
+  if (auto conv = dyn_cast<QConv2DOp>(op)) {
+    ArrayRef<int64_t> x = conv.getInput().getType().getShape();
+    ArrayRef<int64_t> y = conv.getType().getShape();
+    ArrayRef<int64_t> w = conv.getWeight().getType().getShape();
+    ArrayRef<int64_t> s = conv.getStrides(), d = conv.getDilations(),
+                      p = conv.getPads();
+    std::string id = "p" + std::to_string(counter++);
+    int32_t inZp = perTensorParams(conv.getInput().getType()).zeroPoint;
+    int32_t outZp = perTensorParams(conv.getType()).zeroPoint;
+    tables += "static const kiln_conv_params_t " + id + " = {" +
+              std::to_string(x[0]) + ", " + std::to_string(x[1]) + ", " +
+              std::to_string(x[2]) + ", " + std::to_string(x[3]) + ", " +
+              std::to_string(y[1]) + ", " + std::to_string(y[2]) + ", " +
+              std::to_string(y[3]) + ", " + std::to_string(w[1]) + ", " +
+              std::to_string(w[2]) + ", " + std::to_string(s[0]) + ", " +
+              std::to_string(s[1]) + ", " + std::to_string(d[0]) + ", " +
+              std::to_string(d[1]) + ", " + std::to_string(p[0]) + ", " +
+              std::to_string(p[1]) + ", " + std::to_string(p[2]) + ", " +
+              std::to_string(p[3]) + ", " + std::to_string(conv.getGroup()) +
+              ", " + std::to_string(inZp) + ", " + std::to_string(outZp) +
+              ", " + std::to_string(conv.getActMin()) + ", " +
+              std::to_string(conv.getActMax()) + "};\n";
+    std::string rq = requant(conv.getMultipliers(), conv.getShifts());
+    std::string weights = constant(conv.getWeight());
+    std::string bias = conv.getBias() ? constant(conv.getBias()) : "NULL";
+    bool depthwise = conv.getGroup() == x[3] && x[3] > 1;
+    auto inPlace = op->getAttrOfType<StringAttr>("kiln.in_place");
+    if (depthwise && inPlace && inPlace.getValue() == "depthwise") {
+      call = "kiln_dwconv2d_inplace_s8(&" + id + ", &" + rq + ", " + weights +
+             ", " + bias + ", " + ptr(conv.getInput()) + ", " + scratch(op) +
+             ")";
+    } else if (depthwise) {
+      call = "kiln_dwconv2d_s8(&" + id + ", &" + rq + ", " +
+             ptr(conv.getInput()) + ", " + weights + ", " + bias + ", " +
+             ptr(conv.getResult()) + ", " + scratch(op) + ")";
+    } else if (conv.getGroup() != 1) {
+      call = "kiln_conv2d_generic_s8(&" + id + ", &" + rq + ", " +
+             ptr(conv.getInput()) + ", " + weights + ", " + bias + ", " +
+             ptr(conv.getResult()) + ")";
+    } else {
+      bool pointwise = w[1] == 1 && w[2] == 1 &&
+                       llvm::all_of(p, [](int64_t v) { return v == 0; });
+      bool threeByThree = w[1] == 3 && w[2] == 3;
+      const char *kernel = pointwise       ? "kiln_conv2d_1x1_s8"
+                           : threeByThree ? "kiln_conv2d_3x3_s8"
+                                          : "kiln_conv2d_s8";
+      call = std::string(kernel) + "(&" + id + ", &" + rq + ", " +
+             ptr(conv.getInput()) + ", " + weights + ", " + bias + ", " +
+             ptr(conv.getResult()) + ", " + scratch(op) + ")";
+    }
+  } else if (auto fc = dyn_cast<QFullyConnectedOp>(op)) {
+    ArrayRef<int64_t> x = fc.getInput().getType().getShape();
+    ArrayRef<int64_t> w = fc.getWeight().getType().getShape();
+    std::string id = "p" + std::to_string(counter++);
+    tables += "static const kiln_fc_params_t " + id + " = {" +
+              std::to_string(x[0]) + ", " + std::to_string(x[1]) + ", " +
+              std::to_string(w[0]) + ", " +
+              std::to_string(perTensorParams(fc.getInput().getType()).zeroPoint) +
+              ", " + std::to_string(perTensorParams(fc.getType()).zeroPoint) +
+              ", " + std::to_string(fc.getActMin()) + ", " +
+              std::to_string(fc.getActMax()) + "};\n";
+    std::string rq = requant(fc.getMultipliers(), fc.getShifts());
+    call = "kiln_fully_connected_s8(&" + id + ", &" + rq + ", " +
+           ptr(fc.getInput()) + ", " + constant(fc.getWeight()) + ", " +
+           (fc.getBias() ? constant(fc.getBias()) : std::string("NULL")) +
+           ", " + ptr(fc.getResult()) + ")";
+  } else if (isa<QAvgPool2DOp, QMaxPool2DOp>(op)) {
+    bool isMax = isa<QMaxPool2DOp>(op);
+    auto get = [&](auto pool) {
+      ArrayRef<int64_t> x = pool.getInput().getType().getShape();
+      ArrayRef<int64_t> y = pool.getType().getShape();
+      ArrayRef<int64_t> k = pool.getKernelShape(), s = pool.getStrides(),
+                        p = pool.getPads();
+      std::string id = "p" + std::to_string(counter++);
+      tables += "static const kiln_pool_params_t " + id + " = {" +
+                std::to_string(x[0]) + ", " + std::to_string(x[1]) + ", " +
+                std::to_string(x[2]) + ", " + std::to_string(x[3]) + ", " +
+                std::to_string(y[1]) + ", " + std::to_string(y[2]) + ", " +
+                std::to_string(k[0]) + ", " + std::to_string(k[1]) + ", " +
+                std::to_string(s[0]) + ", " + std::to_string(s[1]) + ", " +
+                std::to_string(p[0]) + ", " + std::to_string(p[1]) + ", " +
+                std::to_string(p[2]) + ", " + std::to_string(p[3]) + ", " +
+                std::to_string(pool.getCountIncludePad() ? 1 : 0) + ", " +
+                std::to_string(
+                    perTensorParams(pool.getInput().getType()).zeroPoint) +
+                ", " + std::to_string(pool.getActMin()) + ", " +
+                std::to_string(pool.getActMax()) + "};\n";
+      return std::string(isMax ? "kiln_maxpool2d_s8" : "kiln_avgpool2d_s8") +
+             "(&" + id + ", " + ptr(pool.getInput()) + ", " +
+             ptr(pool.getResult()) + ")";
+    };
+    call = isMax ? get(cast<QMaxPool2DOp>(op)) : get(cast<QAvgPool2DOp>(op));
+  } else if (auto pool = dyn_cast<QGlobalAvgPool2DOp>(op)) {
+    ArrayRef<int64_t> x = pool.getInput().getType().getShape();
+    std::string id = "p" + std::to_string(counter++);
+    tables +=
+        "static const kiln_global_avgpool_params_t " + id + " = {" +
+        std::to_string(x[0]) + ", " + std::to_string(x[1]) + ", " +
+        std::to_string(x[2]) + ", " + std::to_string(x[3]) + ", " +
+        std::to_string(perTensorParams(pool.getInput().getType()).zeroPoint) +
+        ", " + std::to_string(perTensorParams(pool.getType()).zeroPoint) +
+        ", " + std::to_string(pool.getMultiplier()) + ", " +
+        std::to_string(pool.getShift()) + ", " +
+        std::to_string(pool.getActMin()) + ", " +
+        std::to_string(pool.getActMax()) + "};\n";
+    call = "kiln_global_avgpool_s8(&" + id + ", " + ptr(pool.getInput()) +
+           ", " + ptr(pool.getResult()) + ")";
+  } else if (isa<QAddOp, QMulOp>(op)) {
+    Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+    auto lType = cast<RankedTensorType>(lhs.getType());
+    auto rType = cast<RankedTensorType>(rhs.getType());
+    auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+    std::string id = "p" + std::to_string(counter++);
+    std::string zps = std::to_string(perTensorParams(lType).zeroPoint) + ", " +
+                      std::to_string(perTensorParams(rType).zeroPoint) + ", " +
+                      std::to_string(perTensorParams(outType).zeroPoint);
+    bool isAdd = isa<QAddOp>(op);
+    if (auto add = dyn_cast<QAddOp>(op))
+      tables += "static const kiln_add_params_t " + id + " = {" + zps + ", " +
+                std::to_string(add.getLeftShift()) + ", " +
+                std::to_string(add.getInput1Multiplier()) + ", " +
+                std::to_string(add.getInput1Shift()) + ", " +
+                std::to_string(add.getInput2Multiplier()) + ", " +
+                std::to_string(add.getInput2Shift()) + ", " +
+                std::to_string(add.getOutputMultiplier()) + ", " +
+                std::to_string(add.getOutputShift()) + ", " +
+                std::to_string(add.getActMin()) + ", " +
+                std::to_string(add.getActMax()) + "};\n";
+    else {
+      auto mul = cast<QMulOp>(op);
+      tables += "static const kiln_mul_params_t " + id + " = {" + zps + ", " +
+                std::to_string(mul.getMultiplier()) + ", " +
+                std::to_string(mul.getShift()) + ", " +
+                std::to_string(mul.getActMin()) + ", " +
+                std::to_string(mul.getActMax()) + "};\n";
+    }
+    auto operand = [&](Value v) {
+      return v.getDefiningOp<ConstantOp>() ? constant(v) : ptr(v);
+    };
+    std::string kernel = isAdd ? "kiln_add" : "kiln_mul";
+    if (lType.getShape() == rType.getShape()) {
+      call = kernel + "_s8(&" + id + ", " + operand(lhs) + ", " +
+             operand(rhs) + ", " + ptr(op->getResult(0)) + ", " +
+             std::to_string(outType.getNumElements()) + ")";
+    } else {
+      ArrayRef<int64_t> shape = outType.getShape();
+      if (shape.size() > 6)
+        return unsupported(op, "broadcasting over more than 6 dimensions");
+      auto strides = [&](ArrayRef<int64_t> from) {
+        SmallVector<int64_t> result(shape.size(), 0);
+        int64_t stride = 1;
+        for (int64_t i = static_cast<int64_t>(from.size()) - 1; i >= 0; --i) {
+          size_t d = shape.size() - from.size() + i;
+          result[d] = from[i] == 1 ? 0 : stride;
+          stride *= from[i];
+        }
+        return result;
+      };
+      std::string b = "b" + std::to_string(counter++);
+      tables += "static const kiln_broadcast_t " + b + " = {" +
+                std::to_string(shape.size()) + ", " + braces(shape) + ", " +
+                braces(strides(lType.getShape())) + ", " +
+                braces(strides(rType.getShape())) + "};\n";
+      call = kernel + "_broadcast_s8(&" + id + ", &" + b + ", " +
+             operand(lhs) + ", " + operand(rhs) + ", " +
+             ptr(op->getResult(0)) + ")";
+    }
+  } else if (auto clamp = dyn_cast<QClampOp>(op)) {
+    call = "kiln_clamp_s8(" + ptr(clamp.getInput()) + ", " +
+           ptr(clamp.getResult()) + ", " +
+           std::to_string(clamp.getType().getNumElements()) + ", " +
+           std::to_string(clamp.getMin()) + ", " +
+           std::to_string(clamp.getMax()) + ")";
+  } else if (auto rq = dyn_cast<RequantizeOp>(op)) {
+    std::string id = "p" + std::to_string(counter++);
+    tables +=
+        "static const kiln_requantize_params_t " + id + " = {" +
+        std::to_string(perTensorParams(rq.getInput().getType()).zeroPoint) +
+        ", " + std::to_string(perTensorParams(rq.getType()).zeroPoint) + ", " +
+        std::to_string(rq.getMultiplier()) + ", " +
+        std::to_string(rq.getShift()) + ", -128, 127};\n";
+    call = "kiln_requantize_s8(&" + id + ", " + ptr(rq.getInput()) + ", " +
+           ptr(rq.getResult()) + ", " +
+           std::to_string(rq.getType().getNumElements()) + ")";
+  } else if (auto softmax = dyn_cast<QSoftmaxOp>(op)) {
+    std::string id = "t" + std::to_string(counter++);
+    tables += "static const int32_t " + id + "[256] = {\n" +
+              initializer(softmax.getTable()) + "};\n";
+    auto type = softmax.getType();
+    int64_t row = type.getShape().back();
+    call = "kiln_softmax_s8(" + ptr(softmax.getInput()) + ", " +
+           ptr(softmax.getResult()) + ", " +
+           std::to_string(type.getNumElements() / row) + ", " +
+           std::to_string(row) + ", " + id + ")";
+  } else if (auto concat = dyn_cast<QConcatOp>(op)) {
+    ArrayRef<int64_t> out = concat.getType().getShape();
+    int64_t axis = concat.getAxis();
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= out[d];
+    for (size_t d = axis + 1; d < out.size(); ++d)
+      inner *= out[d];
+    // Placed by the memory planner: every input already sits in its slice.
+    bool placed = true;
+    int64_t slice = offsetOf(concat.getResult());
+    for (Value input : concat.getInputs()) {
+      if (offsetOf(input) != slice || input.getDefiningOp<ConstantOp>())
+        placed = false;
+      slice += cast<RankedTensorType>(input.getType()).getNumElements();
+    }
+    if (placed && outer == 1) {
+      body += comment + "  /* inputs were written in place */\n";
+      return Status::ok();
+    }
+    std::string id = "c" + std::to_string(counter++);
+    std::string list;
+    for (auto [i, input] : llvm::enumerate(concat.getInputs())) {
+      auto type = cast<RankedTensorType>(input.getType());
+      list += "    {" + ptr(input) + ", " +
+              std::to_string(type.getDimSize(axis) * inner) + ", " +
+              std::to_string(perTensorParams(type).zeroPoint) + ", " +
+              std::to_string(concat.getMultipliers()[i]) + ", " +
+              std::to_string(concat.getShifts()[i]) + "},\n";
+    }
+    body += comment + "  {\n    const kiln_concat_input_t " + id +
+            "[] = {\n" + list + "    };\n    s = kiln_concat_s8(" + id +
+            ", " + std::to_string(concat.getInputs().size()) + ", " +
+            std::to_string(outer) + ", " +
+            std::to_string(perTensorParams(concat.getType()).zeroPoint) +
+            ", " + ptr(concat.getResult()) +
+            ");\n    if (s != KILN_RT_OK)\n      return (int)s;\n  }\n";
+    return Status::ok();
+  } else if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+    if (offsetOf(reshape.getInput()) == offsetOf(reshape.getResult())) {
+      body += comment + "  /* zero-copy */\n";
+      return Status::ok();
+    }
+    body += comment + "  memmove(" + ptr(reshape.getResult()) + ", " +
+            ptr(reshape.getInput()) + ", " +
+            std::to_string(reshape.getType().getNumElements()) + ");\n";
+    return Status::ok();
+  } else if (auto transpose = dyn_cast<TransposeOp>(op)) {
+    ArrayRef<int64_t> in = transpose.getInput().getType().getShape();
+    if (in.size() > 6)
+      return unsupported(op, "transposes of more than 6 dimensions");
+    std::string id = "p" + std::to_string(counter++);
+    tables += "static const kiln_transpose_params_t " + id + " = {" +
+              std::to_string(in.size()) + ", " + braces(in) + ", " +
+              braces(transpose.getPerm()) + "};\n";
+    call = "kiln_transpose_s8(&" + id + ", " + ptr(transpose.getInput()) +
+           ", " + ptr(transpose.getResult()) + ")";
+  } else if (auto pad = dyn_cast<PadOp>(op)) {
+    ArrayRef<int64_t> in = pad.getInput().getType().getShape();
+    ArrayRef<int64_t> pads = pad.getPads();
+    if (pad.getMode() != "constant" || in.size() > 6 ||
+        llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+      return unsupported(op, "only non-negative constant padding is "
+                             "implemented");
+    std::string id = "p" + std::to_string(counter++);
+    tables += "static const kiln_pad_params_t " + id + " = {" +
+              std::to_string(in.size()) + ", " + braces(in) + ", " +
+              braces(pads.take_front(in.size())) + ", " +
+              braces(pads.drop_front(in.size())) + ", " +
+              std::to_string(perTensorParams(pad.getType()).zeroPoint) +
+              "};\n";
+    call = "kiln_pad_s8(&" + id + ", " + ptr(pad.getInput()) + ", " +
+           ptr(pad.getResult()) + ")";
+  } else {
+    return unsupported(op, "no C kernel (the C targets run int8 models: "
+                           "compile with --quantize int8)");
+  }
+  body += comment + "  s = " + call + ";\n  if (s != KILN_RT_OK)\n" +
+          "    return (int)s;\n";
+  return Status::ok();
+}
+
+Status CWriter::run() {
+  auto arena = func->getAttrOfType<IntegerAttr>("kiln.arena_bytes");
+  if (!arena)
+    return Status::error("the function has no memory plan (run "
+                         "kiln-plan-memory first)");
+  arenaBytes = arena.getInt();
+  // Inputs: each argument must enter through kiln.quantize (int8 program).
+  for (BlockArgument arg : func.getArguments()) {
+    auto argName = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                     "kiln.name");
+    Port port;
+    port.name = argName ? argName.getValue().str()
+                        : "input_" + std::to_string(arg.getArgNumber());
+    QuantizeOp quantize;
+    for (Operation *user : arg.getUsers())
+      if (auto q = dyn_cast<QuantizeOp>(user))
+        quantize = q;
+    if (!quantize || !arg.hasOneUse())
+      return Status::error("input '" + port.name +
+                           "' is used in float: the C targets need an int8 "
+                           "model (compile with --quantize int8)");
+    auto type = quantize.getType();
+    port.shape.assign(type.getShape().begin(), type.getShape().end());
+    QuantParams p = perTensorParams(type);
+    port.scale = p.scale;
+    port.zeroPoint = p.zeroPoint;
+    port.offset = offsetOf(quantize.getResult());
+    port.bytes = type.getNumElements();
+    inputs.push_back(port);
+  }
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (auto [i, operand] : llvm::enumerate(ret.getOperands())) {
+    auto resName = func.getResultAttrOfType<StringAttr>(i, "kiln.name");
+    Port port;
+    port.name = resName ? resName.getValue().str()
+                        : "output_" + std::to_string(i);
+    auto dq = operand.getDefiningOp<DequantizeOp>();
+    if (!dq)
+      return Status::error("output '" + port.name +
+                           "' is computed in float: the C targets need an "
+                           "int8 model (compile with --quantize int8)");
+    auto type = dq.getInput().getType();
+    port.shape.assign(type.getShape().begin(), type.getShape().end());
+    QuantParams p = perTensorParams(type);
+    port.scale = p.scale;
+    port.zeroPoint = p.zeroPoint;
+    port.offset = offsetOf(dq.getInput());
+    port.bytes = type.getNumElements();
+    outputs.push_back(port);
+  }
+  for (Operation &op : func.getBody().front()) {
+    if (isa<ConstantOp, func::ReturnOp>(op) || isInputBoundary(&op) ||
+        isOutputBoundary(&op))
+      continue;
+    Status status = emitOp(&op);
+    if (status.failed())
+      return status;
+  }
+
+  std::string upper = name;
+  for (char &c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::ostringstream h;
+  h << "/* DO NOT EDIT — generated by kiln (Kiln " << "compiler) */\n"
+    << "/* model.h: the int8 model '" << name << "'. */\n"
+    << "#ifndef KILN_MODEL_" << upper << "_H\n#define KILN_MODEL_" << upper
+    << "_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n"
+    << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+    << "/* Bytes of the one arena the model needs (activations, scratch). */\n"
+    << "#define KILN_" << upper << "_ARENA_BYTES " << arenaBytes << "\n"
+    << "#define KILN_" << upper << "_NUM_INPUTS " << inputs.size() << "\n"
+    << "#define KILN_" << upper << "_NUM_OUTPUTS " << outputs.size()
+    << "\n\n"
+    << "#ifndef KILN_TENSOR_DESC_DEFINED\n#define KILN_TENSOR_DESC_DEFINED\n"
+    << "/* An int8 input or output: real value = scale * (q - zero_point). "
+       "*/\ntypedef struct kiln_tensor_desc {\n  const char *name;\n"
+       "  int32_t rank;\n  int32_t dims[6];\n  int32_t bytes;\n"
+       "  float scale;\n  int32_t zero_point;\n} kiln_tensor_desc_t;\n"
+       "#endif\n\n"
+    << "extern const kiln_tensor_desc_t kiln_" << name << "_inputs[];\n"
+    << "extern const kiln_tensor_desc_t kiln_" << name << "_outputs[];\n\n"
+    << "/* Runs the model. |arena| holds KILN_" << upper
+    << "_ARENA_BYTES bytes, 16-byte aligned,\n * owned by the caller and "
+       "used only during the call (re-entrant given distinct\n * arenas). "
+       "|inputs| and |outputs| hold one pointer per descriptor. Returns 0,\n"
+       " * or a kiln_rt_status_t code. */\n"
+    << "int kiln_" << name
+    << "_run(void *arena, const int8_t *const *inputs,\n"
+    << "             int8_t *const *outputs);\n\n"
+    << "/* Zero-copy use: write inputs at kiln_" << name
+    << "_input(arena, i), call\n * kiln_" << name
+    << "_invoke(arena), read outputs at kiln_" << name
+    << "_output(arena, i). */\n"
+    << "int8_t *kiln_" << name << "_input(void *arena, int index);\n"
+    << "const int8_t *kiln_" << name
+    << "_output(const void *arena, int index);\n"
+    << "int kiln_" << name << "_invoke(void *arena);\n\n"
+    << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif\n";
+  header = h.str();
+
+  auto descriptors = [&](const std::vector<Port> &ports) {
+    std::string text;
+    for (const Port &port : ports) {
+      std::vector<int64_t> dims = port.shape;
+      dims.resize(6, 1);
+      char scale[64];
+      std::snprintf(scale, sizeof(scale), "%.9gf", port.scale);
+      text += "  {\"" + port.name + "\", " + std::to_string(port.shape.size()) +
+              ", " + braces(dims) + ", " + std::to_string(port.bytes) + ", " +
+              scale + ", " + std::to_string(port.zeroPoint) + "},\n";
+    }
+    return text;
+  };
+  auto offsets = [&](const std::vector<Port> &ports) {
+    std::vector<int64_t> values;
+    for (const Port &port : ports)
+      values.push_back(port.offset);
+    return initializer(llvm::ArrayRef<int64_t>(values));
+  };
+  std::ostringstream c;
+  c << "/* DO NOT EDIT — generated by kiln */\n"
+    << "/* model.c: kernels of '" << name << "' in execution order, arena "
+    << "offsets from the memory planner. */\n"
+    << "#include \"model.h\"\n\n#include \"kiln_rt.h\"\n\n#include <string.h>\n\n"
+    << "#if defined(__GNUC__)\n#define KILN_ALIGNED "
+       "__attribute__((aligned(16)))\n#else\n#define KILN_ALIGNED\n#endif\n\n"
+    << "const kiln_tensor_desc_t kiln_" << name << "_inputs[] = {\n"
+    << descriptors(inputs) << "};\n"
+    << "const kiln_tensor_desc_t kiln_" << name << "_outputs[] = {\n"
+    << descriptors(outputs) << "};\n"
+    << "static const int32_t input_offsets[] = {\n" << offsets(inputs)
+    << "};\nstatic const int32_t output_offsets[] = {\n" << offsets(outputs)
+    << "};\n\n"
+    << tables << "\n"
+    << "int8_t *kiln_" << name << "_input(void *arena, int index) {\n"
+    << "  return (int8_t *)arena + input_offsets[index];\n}\n\n"
+    << "const int8_t *kiln_" << name
+    << "_output(const void *arena, int index) {\n"
+    << "  return (const int8_t *)arena + output_offsets[index];\n}\n\n"
+    << "int kiln_" << name << "_invoke(void *arena) {\n"
+    << "  int8_t *a = (int8_t *)arena;\n  kiln_rt_status_t s = KILN_RT_OK;\n"
+    << body << "  (void)a;\n  return (int)s;\n}\n\n"
+    << "int kiln_" << name
+    << "_run(void *arena, const int8_t *const *inputs,\n"
+    << "             int8_t *const *outputs) {\n  int i, status;\n"
+    << "  for (i = 0; i < KILN_" << upper << "_NUM_INPUTS; ++i)\n"
+    << "    memcpy(kiln_" << name << "_input(arena, i), inputs[i],\n"
+    << "           (size_t)kiln_" << name << "_inputs[i].bytes);\n"
+    << "  status = kiln_" << name << "_invoke(arena);\n"
+    << "  if (status != 0)\n    return status;\n"
+    << "  for (i = 0; i < KILN_" << upper << "_NUM_OUTPUTS; ++i)\n"
+    << "    memcpy(outputs[i], kiln_" << name << "_output(arena, i),\n"
+    << "           (size_t)kiln_" << name << "_outputs[i].bytes);\n"
+    << "  return 0;\n}\n";
+  source = c.str();
+  return Status::ok();
+}
+
+/// Returns the harness main.c: embedded int8 inputs, one line per output.
+std::string harnessSource(const CWriter &writer, const std::string &name,
+                          const std::vector<std::vector<Tensor>> &samples,
+                          bool cortexM) {
+  std::string upper = name;
+  for (char &c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::ostringstream m;
+  m << "/* DO NOT EDIT — generated by kiln */\n"
+    << "/* main.c: runs '" << name << "' on " << samples.size()
+    << " embedded sample(s) and prints\n * \"<output>: v0 v1 ...\" (raw int8 "
+       "values) for each. */\n"
+    << "#include \"model.h\"\n\n#include <stdio.h>\n"
+    << (cortexM ? "#include \"kiln_mps2.h\"\n" : "#include <stdlib.h>\n")
+    << "\n#if defined(__GNUC__)\n#define KILN_ALIGNED "
+       "__attribute__((aligned(16)))\n#else\n#define KILN_ALIGNED\n#endif\n\n"
+    << "static int8_t arena[KILN_" << upper
+    << "_ARENA_BYTES > 0 ? KILN_" << upper
+    << "_ARENA_BYTES : 1] KILN_ALIGNED;\n\n";
+  for (size_t s = 0; s < samples.size(); ++s)
+    for (size_t i = 0; i < writer.inputs.size(); ++i) {
+      const CWriter::Port &port = writer.inputs[i];
+      const Tensor &t = samples[s][i];
+      std::vector<int8_t> q(static_cast<size_t>(port.bytes));
+      for (int64_t k = 0; k < port.bytes; ++k) {
+        if (t.dtype == DType::I8)
+          q[k] = t.as<int8_t>()[k];
+        else
+          q[k] = ref::quantize(static_cast<float>(loadFloat(t, k)),
+                               static_cast<float>(port.scale),
+                               port.zeroPoint);
+      }
+      m << "static const int8_t in_" << s << "_" << i << "[] = {\n"
+        << initializer(llvm::ArrayRef<int8_t>(q)) << "};\n";
+    }
+  for (size_t i = 0; i < writer.outputs.size(); ++i)
+    m << "static int8_t out_" << i << "[" << writer.outputs[i].bytes
+      << "];\n";
+  m << "\nstatic void finish(int status) {\n"
+    << (cortexM ? "  kiln_mps2_exit(status);\n" : "  exit(status);\n")
+    << "}\n\nint main(void) {\n";
+  m << "  int8_t *outputs[] = {";
+  for (size_t i = 0; i < writer.outputs.size(); ++i)
+    m << (i ? ", " : "") << "out_" << i;
+  m << "};\n  int32_t k;\n";
+  for (size_t s = 0; s < samples.size(); ++s) {
+    m << "  {\n    const int8_t *inputs[] = {";
+    for (size_t i = 0; i < writer.inputs.size(); ++i)
+      m << (i ? ", " : "") << "in_" << s << "_" << i;
+    m << (writer.inputs.empty() ? "0" : "") << "};\n"
+      << "    int status = kiln_" << name
+      << "_run(arena, inputs, outputs);\n"
+      << "    if (status != 0) {\n      printf(\"kiln: run failed with "
+         "status %d\\n\", status);\n      finish(1);\n    }\n";
+    for (size_t i = 0; i < writer.outputs.size(); ++i)
+      m << "    printf(\"" << writer.outputs[i].name << ":\");\n"
+        << "    for (k = 0; k < " << writer.outputs[i].bytes << "; ++k)\n"
+        << "      printf(\" %d\", out_" << i << "[k]);\n"
+        << "    printf(\"\\n\");\n";
+    m << "  }\n";
+  }
+  m << "  fflush(stdout);\n  finish(0);\n  return 0;\n}\n";
+  return m.str();
+}
+
+/// Returns the Makefile of |target|.
+std::string makefile(const std::string &target, bool harness) {
+  std::ostringstream mk;
+  mk << "# DO NOT EDIT — generated by kiln. `make` builds, `make run` runs "
+        "the harness.\n"
+     << "RT_SRC := $(wildcard kiln_rt/src/*.c)\n"
+     << "WARN := -std=c99 -Wall -Wextra -Werror -pedantic\n";
+  std::optional<CortexM> m = cortexMOf(target);
+  if (!m) {
+    mk << "CC ?= cc\nCFLAGS ?= -O2\n"
+       << "ALL_CFLAGS := $(WARN) $(CFLAGS) -Ikiln_rt/include -Ikiln_rt/src\n"
+       << "OBJ := model.o $(RT_SRC:.c=.o)\n\n";
+    if (harness)
+      mk << "all: model_run\n\nmodel_run: main.o $(OBJ)\n"
+         << "\t$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^\n\n"
+         << "run: model_run\n\t./model_run\n\n";
+    else
+      mk << "all: libmodel.a\n\n";
+    mk << "libmodel.a: $(OBJ)\n\t$(AR) rcs $@ $^\n\n"
+       << "%.o: %.c\n\t$(CC) $(ALL_CFLAGS) -c -o $@ $<\n\n"
+       << "clean:\n\trm -f *.o kiln_rt/src/*.o libmodel.a model_run\n\n"
+       << ".PHONY: all run clean\n";
+    return mk.str();
+  }
+  mk << "CC := arm-none-eabi-gcc\nCFLAGS ?= -O2\n"
+     << "CPU := -mthumb -mfloat-abi=hard " << m->cpuFlags << "\n"
+     << "ALL_CFLAGS := $(WARN) $(CFLAGS) $(CPU) -Ikiln_rt/include "
+        "-Ikiln_rt/src -Iplatform -ffunction-sections -fdata-sections\n"
+     << "LDFLAGS := --specs=nano.specs --specs=rdimon.specs "
+        "-Wl,--gc-sections -Lplatform -T" << m->board << ".ld "
+        "-Wl,-Map=model.map\n"
+     << "QEMU := qemu-system-arm -M " << m->machine
+     << " -nographic -semihosting -kernel\n"
+     << "SRC := model.c $(RT_SRC) platform/startup.c platform/semihost.c"
+     << (harness ? " main.c" : "") << "\n\n"
+     << "all: model.elf\n\nmodel.elf: $(SRC) model.h\n"
+     << "\t$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(SRC)\n\n"
+     << "run: model.elf\n\t$(QEMU) model.elf\n\n"
+     << "clean:\n\trm -f model.elf model.map\n\n.PHONY: all run clean\n";
+  return mk.str();
+}
+
+} // namespace
+
+std::string sanitizeIdentifier(const std::string &name) {
+  std::string id;
+  for (char c : name) {
+    char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    id += std::isalnum(static_cast<unsigned char>(lower)) ? lower : '_';
+  }
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0])))
+    id = "m_" + id;
+  return id;
+}
+
+Result<std::vector<std::string>> emitCProgram(func::FuncOp func,
+                                              const CEmitOptions &options) {
+  if (options.target != "host" && !cortexMOf(options.target))
+    return Status::error("the C emitter does not support target '" +
+                         options.target + "'");
+  CWriter writer(func, options);
+  Status status = writer.run();
+  if (status.failed())
+    return status;
+  bool cortexM = cortexMOf(options.target).has_value();
+  bool harness = !options.harnessSamples.empty();
+  for (const auto &sample : options.harnessSamples)
+    if (sample.size() != writer.inputs.size())
+      return Status::error("harness data has " +
+                           std::to_string(sample.size()) + " inputs, the "
+                           "model " + std::to_string(writer.inputs.size()));
+  std::vector<std::string> files;
+  auto write = [&](const std::string &file, const std::string &text) {
+    status.append(writeFile(options.outputDir, file, text));
+    files.push_back(file);
+  };
+  write("model.h", writer.header);
+  write("model.c", writer.source);
+  for (const EmbeddedFile &file : kRuntimeFiles) {
+    std::string path = file.path;
+    if (path.rfind("platform/mps2/", 0) == 0) {
+      if (!cortexM)
+        continue;
+      path = "platform/" + path.substr(14);
+      // Only the chosen board's linker script.
+      if (path.size() > 3 && path.compare(path.size() - 3, 3, ".ld") == 0 &&
+          path.find(cortexMOf(options.target)->board) == std::string::npos &&
+          path.find("sections") == std::string::npos)
+        continue;
+      write(path, file.contents);
+    } else {
+      write("kiln_rt/" + path, file.contents);
+    }
+  }
+  if (harness)
+    write("main.c", harnessSource(writer, options.modelName,
+                                  options.harnessSamples, cortexM));
+  write("Makefile", makefile(options.target, harness));
+  if (status.failed())
+    return status;
+  return files;
+}
+
+} // namespace kiln::codegen
