@@ -102,6 +102,37 @@ TEST(ExecutionOrder, BeamOfOneIsGreedyButValid) {
   EXPECT_FALSE(chooseExecutionOrder(graph, options).succeeded());
 }
 
+TEST(ExecutionOrder, WideGraphsStayWithinTheWorkBudget) {
+  // 24 independent two-op branches: about 3^24 partial executions, far too
+  // many to enumerate; the search must cut itself off and stay valid.
+  GraphBuilder b;
+  TensorId x = b.input("x", 16);
+  std::vector<TensorId> ends;
+  for (int i = 0; i < 24; ++i) {
+    TensorId wide = b.tensor("wide" + std::to_string(i), 64 * (i + 1));
+    TensorId narrow = b.tensor("narrow" + std::to_string(i), 16);
+    b.op("expand" + std::to_string(i), {x}, {wide});
+    b.op("reduce" + std::to_string(i), {wide}, {narrow});
+    ends.push_back(narrow);
+  }
+  TensorId y = b.tensor("y", 16);
+  b.output(y);
+  b.op("sum", ends, {y});
+  OrderOptions options;
+  options.maxTransitions = 5000;
+  Result<OrderResult> result = chooseExecutionOrder(b.graph, options);
+  ASSERT_TRUE(result.succeeded());
+  EXPECT_FALSE(result->exact);
+  EXPECT_TRUE(verifyOrder(b.graph, result->order).succeeded());
+  // Each layer may overrun its share by one set's expansion at most.
+  size_t ops = b.graph.numOps();
+  EXPECT_LE(result->statesVisited, options.maxTransitions + ops * ops);
+  // Depth first, the peak is x + the 23 finished branches' narrow outputs +
+  // the widest branch in flight: far below all wide tensors at once.
+  EXPECT_LT(result->peakBytes, result->candidatePeakBytes);
+  EXPECT_LE(result->peakBytes, 16u + 23 * 16 + 2 * 16 + 64 * 24);
+}
+
 TEST(ExecutionOrder, CreditsInPlaceInTheCostModel) {
   // a and b both die at add(a, b): in place the add costs a + b, not
   // a + b + c.
