@@ -131,5 +131,24 @@ TEST(MemoryGraph, VerifyChecksCapabilities) {
   EXPECT_TRUE(mentions(status, "concat slices overlap at byte 60"));
 }
 
+TEST(Liveness, DegenerateGraphsPlan) {
+  GraphBuilder empty;
+  for (PlannerKind kind : {PlannerKind::GreedyBySize, PlannerKind::Default}) {
+    ArenaPlan plan = planOrFail(empty.graph, kind);
+    EXPECT_PLAN_VALID(empty.graph, plan);
+    EXPECT_EQ(plan.arenaBytes, 0u);
+  }
+  // A graph input that is its own output, no ops: it still needs its bytes.
+  GraphBuilder passThrough;
+  TensorId x = passThrough.input("x", 48);
+  passThrough.output(x);
+  for (PlannerKind kind : {PlannerKind::GreedyBySize, PlannerKind::Default}) {
+    ArenaPlan plan = planOrFail(passThrough.graph, kind);
+    EXPECT_PLAN_VALID(passThrough.graph, plan);
+    EXPECT_EQ(plan.arenaBytes, 48u);
+    EXPECT_EQ(plan.lowerBound, 48u);
+  }
+}
+
 } // namespace
 } // namespace kiln::memory::test

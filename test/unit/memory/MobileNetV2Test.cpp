@@ -21,8 +21,7 @@
 
 #include "MemoryTestUtil.h"
 
-#include "passes/memory/planner/PatchPlanner.h"
-#include "passes/memory/planner/PlanReport.h"
+#include "passes/memory/planner/MemoryPlanner.h"
 
 #include <cmath>
 #include <cstdio>
