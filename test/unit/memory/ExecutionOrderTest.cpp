@@ -33,7 +33,7 @@ MemoryGraph inceptionLike() {
   return b.graph;
 }
 
-TEST(ExecutionOrder, KeepsChains) {
+TEST(MemoryExecutionOrder, KeepsChains) {
   GraphBuilder b;
   TensorId prev = b.input("in", 100);
   for (int i = 0; i < 5; ++i) {
@@ -51,7 +51,7 @@ TEST(ExecutionOrder, KeepsChains) {
   EXPECT_EQ(result->candidatePeakBytes, 1100u);
 }
 
-TEST(ExecutionOrder, RunsBranchesDepthFirst) {
+TEST(MemoryExecutionOrder, RunsBranchesDepthFirst) {
   MemoryGraph graph = inceptionLike();
   Result<OrderResult> result = chooseExecutionOrder(graph);
   ASSERT_TRUE(result.succeeded()) << result.status().str();
@@ -88,7 +88,7 @@ TEST(ExecutionOrder, RunsBranchesDepthFirst) {
   EXPECT_EQ(kept->order, graph.candidateOrder());
 }
 
-TEST(ExecutionOrder, BeamOfOneIsGreedyButValid) {
+TEST(MemoryExecutionOrder, BeamOfOneIsGreedyButValid) {
   MemoryGraph graph = inceptionLike();
   OrderOptions options;
   options.maxStatesPerStep = 1;
@@ -102,7 +102,7 @@ TEST(ExecutionOrder, BeamOfOneIsGreedyButValid) {
   EXPECT_FALSE(chooseExecutionOrder(graph, options).succeeded());
 }
 
-TEST(ExecutionOrder, WideGraphsStayWithinTheWorkBudget) {
+TEST(MemoryExecutionOrder, WideGraphsStayWithinTheWorkBudget) {
   // 24 independent two-op branches: about 3^24 partial executions, far too
   // many to enumerate; the search must cut itself off and stay valid.
   GraphBuilder b;
@@ -133,7 +133,7 @@ TEST(ExecutionOrder, WideGraphsStayWithinTheWorkBudget) {
   EXPECT_LE(result->peakBytes, 16u + 23 * 16 + 2 * 16 + 64 * 24);
 }
 
-TEST(ExecutionOrder, CreditsInPlaceInTheCostModel) {
+TEST(MemoryExecutionOrder, CreditsInPlaceInTheCostModel) {
   // a and b both die at add(a, b): in place the add costs a + b, not
   // a + b + c.
   GraphBuilder b;

@@ -17,7 +17,7 @@ bool mentions(const Status &status, const std::string &text) {
   return status.str().find(text) != std::string::npos;
 }
 
-TEST(Liveness, ChainFollowsTfliteMicroConvention) {
+TEST(MemoryLiveness, ChainFollowsTfliteMicroConvention) {
   GraphBuilder b;
   TensorId in = b.input("in", 100);
   TensorId w = b.constant("w", 50);
@@ -46,7 +46,7 @@ TEST(Liveness, ChainFollowsTfliteMicroConvention) {
   EXPECT_EQ(bytes, (std::vector<uint64_t>{330, 500, 510}));
 }
 
-TEST(Liveness, GraphOutputsLiveToTheEnd) {
+TEST(MemoryLiveness, GraphOutputsLiveToTheEnd) {
   GraphBuilder b;
   TensorId in = b.input("in", 8);
   TensorId early = b.tensor("early", 8);
@@ -61,7 +61,7 @@ TEST(Liveness, GraphOutputsLiveToTheEnd) {
   EXPECT_EQ(live->tensors[in], (Interval{0, 1}));
 }
 
-TEST(Liveness, RejectsBadOrders) {
+TEST(MemoryLiveness, RejectsBadOrders) {
   GraphBuilder b;
   TensorId in = b.input("in", 8);
   TensorId a = b.tensor("a", 8);
@@ -131,7 +131,7 @@ TEST(MemoryGraph, VerifyChecksCapabilities) {
   EXPECT_TRUE(mentions(status, "concat slices overlap at byte 60"));
 }
 
-TEST(Liveness, DegenerateGraphsPlan) {
+TEST(MemoryLiveness, DegenerateGraphsPlan) {
   GraphBuilder empty;
   for (PlannerKind kind : {PlannerKind::GreedyBySize, PlannerKind::Default}) {
     ArenaPlan plan = planOrFail(empty.graph, kind);
