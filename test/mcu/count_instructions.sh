@@ -16,8 +16,8 @@
 #       prints "<layer> <instructions>" per layer of one program; the machine
 #       defaults from the ELF name (_m4_ -> mps2-an386, _m7_ -> mps2-an500,
 #       _m55_ -> mps3-an547).
-#   count_instructions.sh --table DIR [--min-ratio R]
-#       runs DIR/kiln_bench_<cpu>_{dsp,portable}.elf for cpu in m4 m7 m55,
+#   count_instructions.sh --table DIR [--cpus "m4 m7 m55"] [--min-ratio R]
+#       runs DIR/kiln_bench_<cpu>_{dsp,portable}.elf for each cpu,
 #       checks that both paths print the same output checksums, and prints a
 #       table of portable / DSP instruction ratios. With --min-ratio, exits 1
 #       if a conv layer (conv1x1, conv3x3) has a smaller ratio.
@@ -57,18 +57,18 @@ run_traced() {
   local awk_pid=$!
   local status=0
   timeout 600 "$QEMU" -M "$machine" -nographic -semihosting -kernel "$elf" \
-    -singlestep -d exec,nochain -D "$tmp/trace" >"$console" || status=$?
+    -singlestep -d exec,nochain -D "$tmp/trace" >"$console" 2>&1 || status=$?
   wait "$awk_pid"
   rm -rf "$tmp"
   return "$status"
 }
 
 table_mode() {
-  local dir="$1" min_ratio="$2"
+  local dir="$1" min_ratio="$2" cpus="$3"
   local failed=0 tmp
   tmp="$(mktemp -d)"
   printf '%-5s %-8s %12s %12s %7s\n' cpu layer portable dsp ratio
-  for cpu in m4 m7 m55; do
+  for cpu in $cpus; do
     local machine
     machine="$(machine_for "kiln_bench_${cpu}_dsp.elf")"
     for path in portable dsp; do
@@ -105,19 +105,20 @@ table_mode() {
 }
 
 main() {
-  local machine="" table="" min_ratio="" elf=""
+  local machine="" table="" min_ratio="" elf="" cpus="m4 m7 m55"
   while [[ $# -gt 0 ]]; do
     case "$1" in
     --machine) machine="$2"; shift 2 ;;
     --table) table="$2"; shift 2 ;;
     --min-ratio) min_ratio="$2"; shift 2 ;;
-    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+    --cpus) cpus="$2"; shift 2 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) elf="$1"; shift ;;
     esac
   done
   command -v "$QEMU" >/dev/null || die "$QEMU not found"
   if [[ -n "$table" ]]; then
-    table_mode "$table" "$min_ratio"
+    table_mode "$table" "$min_ratio" "$cpus"
     return
   fi
   [[ -n "$elf" ]] || die "expected an ELF or --table DIR (see --help)"

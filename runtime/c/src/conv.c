@@ -10,8 +10,10 @@
  *    the order SXTB16 unpacks weights, and every output channel pair is then
  *    a 2x2 block of dot products over that buffer (gemm_pair): each loaded
  *    value feeds two products, and on DSP cores one SMLAD does two taps, so
- *    only the weights are unpacked in the inner loop (18 instructions per 16
- *    multiply-accumulates on Cortex-M4 instead of about 40 portable).
+ *    only the weights are unpacked in the inner loop (19 instructions per 16
+ *    multiply-accumulates on Cortex-M4, against 40 in the portable loop);
+ *  - in portable builds, a direct "row" kernel (conv_rows) instead of
+ *    im2col, which was faster without SMLAD.
  *===----------------------------------------------------------------------===*/
 
 #include "kiln_rt_internal.h"

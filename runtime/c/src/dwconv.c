@@ -86,26 +86,29 @@ static size_t plane_bytes(const kiln_conv_params_t *p) {
  * filling the padding with the zero point. */
 static void gather_plane(const kiln_conv_params_t *p, const int8_t *in_n,
                          int32_t c, int8_t *plane) {
-  const int32_t padded_w = p->in_w + p->pad_left + p->pad_right;
-  const int32_t padded_h = p->in_h + p->pad_top + p->pad_bottom;
+  /* Locals: the int8 stores below may alias *p. */
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
+  const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
+  const int32_t pad_right = p->pad_right;
+  const int32_t padded_w = in_w + pad_left + pad_right;
+  const int32_t padded_h = in_h + pad_top + p->pad_bottom;
   const int8_t zp = (int8_t)p->input_zp;
   int32_t y, x;
-  memset(plane, zp, (size_t)(p->pad_top * padded_w));
-  for (y = 0; y < p->in_h; ++y) {
-    int8_t *row = plane + (y + p->pad_top) * padded_w;
-    const int8_t *src = in_n + y * p->in_w * p->in_c + c;
-    for (x = 0; x < p->pad_left; ++x)
-      row[x] = zp;
-    row += p->pad_left;
-    for (x = 0; x < p->in_w; ++x) {
-      row[x] = *src;
-      src += p->in_c;
+  memset(plane, zp, (size_t)(pad_top * padded_w));
+  for (y = 0; y < in_h; ++y) {
+    int8_t *row = plane + (y + pad_top) * padded_w;
+    const int8_t *src = in_n + y * in_w * in_c + c;
+    for (x = 0; x < pad_left; ++x)
+      *row++ = zp;
+    for (x = 0; x < in_w; ++x) {
+      *row++ = *src;
+      src += in_c;
     }
-    for (x = p->in_w; x < p->in_w + p->pad_right; ++x)
-      row[x] = zp;
+    for (x = 0; x < pad_right; ++x)
+      *row++ = zp;
   }
-  memset(plane + (p->pad_top + p->in_h) * padded_w, zp,
-         (size_t)((padded_h - p->pad_top - p->in_h) * padded_w));
+  memset(plane + (pad_top + in_h) * padded_w, zp,
+         (size_t)((padded_h - pad_top - in_h) * padded_w));
 }
 
 /** Computes output channel |o| of one image from its padded |plane| with a
