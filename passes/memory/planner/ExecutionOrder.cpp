@@ -314,15 +314,25 @@ Result<OrderResult> chooseExecutionOrder(const MemoryGraph &graph,
   std::vector<std::vector<State>> layers(1);
   uint64_t live0 = model.initialLive();
   layers[0].push_back({OpSet(model.words(), 0), live0, live0, -1, -1});
+  // Each layer may spend an equal share of the transition budget; its sets
+  // are expanded best first, so a cut drops the least promising ones.
+  uint64_t layerBudget = std::max<uint64_t>(
+      1, options.maxTransitions / std::max<size_t>(graph.numOps(), 1));
   for (size_t depth = 0; depth < graph.numOps(); ++depth) {
     const std::vector<State> &current = layers.back();
     std::vector<State> next;
     std::unordered_map<OpSet, size_t, OpSetHash> index;
+    uint64_t spent = 0;
     for (size_t s = 0; s < current.size(); ++s) {
+      if (s > 0 && spent >= layerBudget) {
+        result.exact = false;
+        break;
+      }
       const State &state = current[s];
       for (OpId op : candidate) {
         if (contains(state.done, op) || !model.ready(state.done, op))
           continue;
+        ++spent;
         ++result.statesVisited;
         auto [during, after] = model.step(state.done, op, state.live);
         uint64_t peak = std::max({state.peak, during, after});
@@ -341,27 +351,26 @@ Result<OrderResult> chooseExecutionOrder(const MemoryGraph &graph,
         }
       }
     }
-    if (next.size() > options.maxStatesPerStep) {
+    // Rank the sets best first (ties in discovery order, so the result is
+    // deterministic) and keep at most the beam width.
+    std::vector<size_t> rank(next.size());
+    std::iota(rank.begin(), rank.end(), 0);
+    std::sort(rank.begin(), rank.end(), [&](size_t a, size_t b) {
+      if (next[a].peak != next[b].peak)
+        return next[a].peak < next[b].peak;
+      if (next[a].live != next[b].live)
+        return next[a].live < next[b].live;
+      return a < b;
+    });
+    if (rank.size() > options.maxStatesPerStep) {
       result.exact = false;
-      // Keep the best sets; ties keep discovery order, so the result is
-      // deterministic.
-      std::vector<size_t> rank(next.size());
-      std::iota(rank.begin(), rank.end(), 0);
-      std::sort(rank.begin(), rank.end(), [&](size_t a, size_t b) {
-        if (next[a].peak != next[b].peak)
-          return next[a].peak < next[b].peak;
-        if (next[a].live != next[b].live)
-          return next[a].live < next[b].live;
-        return a < b;
-      });
       rank.resize(options.maxStatesPerStep);
-      std::vector<State> kept;
-      kept.reserve(rank.size());
-      for (size_t i : rank)
-        kept.push_back(std::move(next[i]));
-      next = std::move(kept);
     }
-    layers.push_back(std::move(next));
+    std::vector<State> kept;
+    kept.reserve(rank.size());
+    for (size_t i : rank)
+      kept.push_back(std::move(next[i]));
+    layers.push_back(std::move(kept));
   }
 
   const State *best = nullptr;

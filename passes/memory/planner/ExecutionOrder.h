@@ -13,9 +13,11 @@
 // over the lattice of downward-closed sets, as in Liberis & Lane 2019 and
 // Serenity). For a chain the lattice has one set per layer; for k parallel
 // branches of length L it has about L^k. When a layer holds more than
-// OrderOptions::maxStatesPerStep sets the worst ones (by peak, then live
-// bytes) are dropped, which turns the exact search into a beam search; the
-// result says whether that happened.
+// OrderOptions::maxStatesPerStep sets, or expanding it would spend more than
+// its share of OrderOptions::maxTransitions, the worst sets (by peak, then
+// live bytes) are dropped, which turns the exact search into a beam search
+// (greedy at width one); the result says whether that happened. The work is
+// bounded by maxTransitions whatever the graph's width.
 //
 // Cost model. The bytes live after S are the arena tensors produced and still
 // needed (graph outputs always needed), with the views (aliases, concat
@@ -39,6 +41,9 @@ struct OrderOptions {
   ReusePolicy reuse;
   /// Beam width: sets kept per layer before the search stops being exact.
   size_t maxStatesPerStep = 4096;
+  /// Total (set, op) transitions the search may evaluate, spread evenly over
+  /// the layers.
+  uint64_t maxTransitions = 100000;
 };
 
 /// The order chosen and what the cost model says about it.

@@ -352,7 +352,8 @@ Status checkPlan(const MemoryGraph &graph, const ArenaPlan &plan) {
   checkReuses(graph, *liveness, plan, rules, violations);
   checkOverlaps(graph, plan, rules, violations);
 
-  uint64_t covered = coveredPeak(plan, liveness->numSteps);
+  uint64_t covered =
+      coveredPeak(plan, std::max<int32_t>(liveness->numSteps, 1));
   if (covered != plan.lowerBound)
     violations.add(
         "the plan's lower bound is " + std::to_string(plan.lowerBound) +

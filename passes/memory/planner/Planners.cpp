@@ -163,10 +163,18 @@ Result<ArenaPlan> planDefault(const MemoryGraph &graph,
   const PlacementProblem &winner = problems[best.problem].placement;
   uint64_t winnerBound = bounds[best.problem];
   if (options.localSearchIterations > 0 && best.placement.peak > winnerBound) {
+    // One decode compares every pair of members once; cap the iterations so
+    // that large graphs stay within the work budget.
+    uint64_t members = 0;
+    for (const PlacementUnit &unit : winner.units)
+      members += unit.members.size();
+    uint64_t perDecode = std::max<uint64_t>(1, members * members / 2);
+    unsigned iterations = static_cast<unsigned>(std::min<uint64_t>(
+        options.localSearchIterations,
+        std::max<uint64_t>(16, options.localSearchWork / perDecode)));
     std::vector<uint32_t> unitOrder = best.order;
-    Placement improved =
-        localSearch(winner, unitOrder, best.fit, options.localSearchIterations,
-                    options.seed, winnerBound);
+    Placement improved = localSearch(winner, unitOrder, best.fit, iterations,
+                                     options.seed, winnerBound);
     if (improved.peak < best.placement.peak) {
       best.placement = std::move(improved);
       best.order = std::move(unitOrder);
@@ -217,6 +225,7 @@ Result<ArenaPlan> planMemory(const MemoryGraph &graph,
   OrderOptions orderOptions;
   orderOptions.reuse = options.defaults.reuse;
   orderOptions.maxStatesPerStep = options.maxOrderStatesPerStep;
+  orderOptions.maxTransitions = options.maxOrderTransitions;
   Result<OrderResult> order = chooseExecutionOrder(graph, orderOptions);
   if (!order)
     return order.status();

@@ -71,6 +71,10 @@ struct DefaultPlannerOptions {
   bool tryReuseSubsets = true;
   /// Local search iterations (step 3); 0 disables it.
   unsigned localSearchIterations = 300;
+  /// Member-pair comparisons the local search may spend in all; on large
+  /// graphs this, not localSearchIterations, limits the iterations (at
+  /// least 16 run).
+  uint64_t localSearchWork = 20000000;
   /// Seed of the local search.
   uint64_t seed = 1;
   /// Largest number of units for the branch and bound (step 4); 0 disables.
@@ -87,8 +91,10 @@ struct PlanOptions {
   bool chooseOrder = true;
   GreedyOptions greedy;
   DefaultPlannerOptions defaults;
-  /// Options of the order search; its reuse policy is taken from |defaults|.
+  /// Limits of the order search (OrderOptions); its reuse policy is taken
+  /// from |defaults|.
   size_t maxOrderStatesPerStep = 4096;
+  uint64_t maxOrderTransitions = 100000;
 };
 
 /// Plans |graph| run in |order| like TF Lite Micro's GreedyMemoryPlanner.

@@ -33,7 +33,7 @@ MemoryGraph inceptionLike() {
   return b.graph;
 }
 
-TEST(ExecutionOrder, KeepsChains) {
+TEST(MemoryExecutionOrder, KeepsChains) {
   GraphBuilder b;
   TensorId prev = b.input("in", 100);
   for (int i = 0; i < 5; ++i) {
@@ -51,7 +51,7 @@ TEST(ExecutionOrder, KeepsChains) {
   EXPECT_EQ(result->candidatePeakBytes, 1100u);
 }
 
-TEST(ExecutionOrder, RunsBranchesDepthFirst) {
+TEST(MemoryExecutionOrder, RunsBranchesDepthFirst) {
   MemoryGraph graph = inceptionLike();
   Result<OrderResult> result = chooseExecutionOrder(graph);
   ASSERT_TRUE(result.succeeded()) << result.status().str();
@@ -88,7 +88,7 @@ TEST(ExecutionOrder, RunsBranchesDepthFirst) {
   EXPECT_EQ(kept->order, graph.candidateOrder());
 }
 
-TEST(ExecutionOrder, BeamOfOneIsGreedyButValid) {
+TEST(MemoryExecutionOrder, BeamOfOneIsGreedyButValid) {
   MemoryGraph graph = inceptionLike();
   OrderOptions options;
   options.maxStatesPerStep = 1;
@@ -102,7 +102,38 @@ TEST(ExecutionOrder, BeamOfOneIsGreedyButValid) {
   EXPECT_FALSE(chooseExecutionOrder(graph, options).succeeded());
 }
 
-TEST(ExecutionOrder, CreditsInPlaceInTheCostModel) {
+TEST(MemoryExecutionOrder, WideGraphsStayWithinTheWorkBudget) {
+  // 24 independent two-op branches: about 3^24 partial executions, far too
+  // many to enumerate; the search must cut itself off and stay valid.
+  GraphBuilder b;
+  TensorId x = b.input("x", 16);
+  std::vector<TensorId> ends;
+  for (int i = 0; i < 24; ++i) {
+    TensorId wide = b.tensor("wide" + std::to_string(i), 64 * (i + 1));
+    TensorId narrow = b.tensor("narrow" + std::to_string(i), 16);
+    b.op("expand" + std::to_string(i), {x}, {wide});
+    b.op("reduce" + std::to_string(i), {wide}, {narrow});
+    ends.push_back(narrow);
+  }
+  TensorId y = b.tensor("y", 16);
+  b.output(y);
+  b.op("sum", ends, {y});
+  OrderOptions options;
+  options.maxTransitions = 5000;
+  Result<OrderResult> result = chooseExecutionOrder(b.graph, options);
+  ASSERT_TRUE(result.succeeded());
+  EXPECT_FALSE(result->exact);
+  EXPECT_TRUE(verifyOrder(b.graph, result->order).succeeded());
+  // Each layer may overrun its share by one set's expansion at most.
+  size_t ops = b.graph.numOps();
+  EXPECT_LE(result->statesVisited, options.maxTransitions + ops * ops);
+  // Depth first, the peak is x + the 23 finished branches' narrow outputs +
+  // the widest branch in flight: far below all wide tensors at once.
+  EXPECT_LT(result->peakBytes, result->candidatePeakBytes);
+  EXPECT_LE(result->peakBytes, 16u + 23 * 16 + 2 * 16 + 64 * 24);
+}
+
+TEST(MemoryExecutionOrder, CreditsInPlaceInTheCostModel) {
   // a and b both die at add(a, b): in place the add costs a + b, not
   // a + b + c.
   GraphBuilder b;

@@ -15,7 +15,7 @@
 namespace kiln::memory::test {
 namespace {
 
-TEST(GreedyPlanner, MatchesTfliteMicroOffsets) {
+TEST(MemoryGreedyPlanner, MatchesTfliteMicroOffsets) {
   // size, [first, last]
   std::vector<BufferRequest> requests = {
       {10, {0, 1}, 1}, {20, {1, 2}, 1}, {10, {2, 3}, 1},
@@ -30,18 +30,18 @@ TEST(GreedyPlanner, MatchesTfliteMicroOffsets) {
   EXPECT_EQ(offsets, (std::vector<uint64_t>{30, 0, 20, 0, 0, 20}));
 }
 
-TEST(GreedyPlanner, ReusesDisjointLifetimes) {
+TEST(MemoryGreedyPlanner, ReusesDisjointLifetimes) {
   std::vector<BufferRequest> requests = {
       {100, {0, 1}, 1}, {100, {2, 3}, 1}, {100, {4, 5}, 1}};
   EXPECT_EQ(placeGreedyBySize(requests), (std::vector<uint64_t>{0, 0, 0}));
 }
 
-TEST(GreedyPlanner, RoundsOffsetsUpToAlignment) {
+TEST(MemoryGreedyPlanner, RoundsOffsetsUpToAlignment) {
   std::vector<BufferRequest> requests = {{10, {0, 0}, 16}, {6, {0, 0}, 16}};
   EXPECT_EQ(placeGreedyBySize(requests), (std::vector<uint64_t>{0, 16}));
 }
 
-TEST(GreedyPlanner, PlansGraphLikeTfliteMicro) {
+TEST(MemoryGreedyPlanner, PlansGraphLikeTfliteMicro) {
   GraphBuilder b;
   TensorId in = b.input("in", 30);
   TensorId a = b.tensor("a", 100);
@@ -75,7 +75,7 @@ TEST(GreedyPlanner, PlansGraphLikeTfliteMicro) {
   EXPECT_EQ(plan.lowerBound, 200u);
 }
 
-TEST(GreedyPlanner, DefaultNeverLargerOnTheSameGraph) {
+TEST(MemoryGreedyPlanner, DefaultNeverLargerOnTheSameGraph) {
   GraphBuilder b;
   TensorId in = b.input("in", 30);
   TensorId a = b.tensor("a", 100);
@@ -93,7 +93,7 @@ TEST(GreedyPlanner, DefaultNeverLargerOnTheSameGraph) {
   EXPECT_GE(best.arenaBytes, best.lowerBound);
 }
 
-TEST(Planners, ParsesPlannerNames) {
+TEST(MemoryPlanners, ParsesPlannerNames) {
   EXPECT_EQ(*parsePlannerKind("greedy-by-size"), PlannerKind::GreedyBySize);
   EXPECT_EQ(*parsePlannerKind("default"), PlannerKind::Default);
   Result<PlannerKind> bad = parsePlannerKind("linear-scan");
@@ -103,7 +103,7 @@ TEST(Planners, ParsesPlannerNames) {
   EXPECT_STREQ(plannerKindName(PlannerKind::Default), "default");
 }
 
-TEST(Planners, RejectInvalidGraphs) {
+TEST(MemoryPlanners, RejectInvalidGraphs) {
   GraphBuilder b;
   TensorId orphan = b.tensor("orphan", 8);
   b.op("use", {orphan}, {b.tensor("x", 8)});

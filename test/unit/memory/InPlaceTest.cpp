@@ -37,7 +37,7 @@ struct Residual {
   }
 };
 
-TEST(InPlace, ElementwiseReusesADyingInput) {
+TEST(MemoryInPlace, ElementwiseReusesADyingInput) {
   Residual r;
   ArenaPlan greedy = planOrFail(r.b.graph, PlannerKind::GreedyBySize);
   ArenaPlan plan = planOrFail(r.b.graph, PlannerKind::Default);
@@ -55,7 +55,7 @@ TEST(InPlace, ElementwiseReusesADyingInput) {
   EXPECT_TRUE(plan.provedOptimal);
 }
 
-TEST(InPlace, ElementwiseRefusedWhenInputLivesOn) {
+TEST(MemoryInPlace, ElementwiseRefusedWhenInputLivesOn) {
   GraphBuilder b;
   TensorId in = b.input("in", 64);
   TensorId a = b.tensor("a", 1000);
@@ -71,7 +71,7 @@ TEST(InPlace, ElementwiseRefusedWhenInputLivesOn) {
   EXPECT_NE(plan.tensorOffset(a), plan.tensorOffset(c));
 }
 
-TEST(InPlace, ElementwiseNeverOverwritesGraphOutputs) {
+TEST(MemoryInPlace, ElementwiseNeverOverwritesGraphOutputs) {
   GraphBuilder b;
   TensorId in = b.input("in", 64);
   TensorId a = b.tensor("a", 1000);
@@ -85,7 +85,7 @@ TEST(InPlace, ElementwiseNeverOverwritesGraphOutputs) {
   EXPECT_TRUE(plan.reuses.empty());
 }
 
-TEST(InPlace, GraphInputsOnlyWhenAllowed) {
+TEST(MemoryInPlace, GraphInputsOnlyWhenAllowed) {
   GraphBuilder b;
   TensorId in = b.input("in", 512);
   TensorId c = b.tensor("c", 512);
@@ -105,7 +105,7 @@ TEST(InPlace, GraphInputsOnlyWhenAllowed) {
   EXPECT_EQ(kept->arenaBytes, 1024u);
 }
 
-TEST(InPlace, DepthwiseOverwritesItsInputWithATemporary) {
+TEST(MemoryInPlace, DepthwiseOverwritesItsInputWithATemporary) {
   // An expanded 48x48x48 activation and a stride-2 depthwise to 24x24x48,
   // one 24x24 channel of temporary: the MobileNetV2 memory peak.
   GraphBuilder b;
@@ -149,7 +149,7 @@ TEST(InPlace, DepthwiseOverwritesItsInputWithATemporary) {
   EXPECT_EQ(off->lowerBound, 139104u);
 }
 
-TEST(InPlace, AliasSharesBytesAndMayOutliveNothing) {
+TEST(MemoryInPlace, AliasSharesBytesAndMayOutliveNothing) {
   GraphBuilder b;
   TensorId in = b.input("in", 64);
   TensorId a = b.tensor("a", 800);
@@ -173,7 +173,7 @@ TEST(InPlace, AliasSharesBytesAndMayOutliveNothing) {
   EXPECT_EQ(plan.arenaBytes, plan.lowerBound);
 }
 
-TEST(InPlace, AliasedInputBlocksInPlaceUntilTheViewDies) {
+TEST(MemoryInPlace, AliasedInputBlocksInPlaceUntilTheViewDies) {
   // relu(flat) may not run in place: a, an exact alias of flat, is read
   // later. The plan must keep them apart.
   GraphBuilder b;
@@ -193,7 +193,7 @@ TEST(InPlace, AliasedInputBlocksInPlaceUntilTheViewDies) {
   EXPECT_EQ(countReuses(plan, ReuseKind::Alias), 1u);
 }
 
-TEST(InPlace, ConcatInputsAreWrittenIntoTheirSlices) {
+TEST(MemoryInPlace, ConcatInputsAreWrittenIntoTheirSlices) {
   GraphBuilder b;
   TensorId in = b.input("in", 32);
   TensorId x1 = b.tensor("x1", 96);
@@ -224,7 +224,7 @@ TEST(InPlace, ConcatInputsAreWrittenIntoTheirSlices) {
   EXPECT_EQ(plan.tensorOffset(in), *plan.tensorOffset(cat) + 96);
 }
 
-TEST(InPlace, ConcatOfTheSameTensorTwicePlacesItOnce) {
+TEST(MemoryInPlace, ConcatOfTheSameTensorTwicePlacesItOnce) {
   GraphBuilder b;
   TensorId in = b.input("in", 64);
   TensorId x = b.tensor("x", 64);
@@ -237,7 +237,7 @@ TEST(InPlace, ConcatOfTheSameTensorTwicePlacesItOnce) {
   EXPECT_EQ(countReuses(plan, ReuseKind::ConcatSlice), 1u);
 }
 
-TEST(InPlace, DepthwiseRefusedWhenItWouldSpillIntoALiveSlice) {
+TEST(MemoryInPlace, DepthwiseRefusedWhenItWouldSpillIntoALiveSlice) {
   // dw writes y1 over x1 (384 bytes); y1 is slice 0 of cat, so x1 would
   // cover cat's slice 1 while y2, already computed, lives there.
   GraphBuilder b;
@@ -259,7 +259,7 @@ TEST(InPlace, DepthwiseRefusedWhenItWouldSpillIntoALiveSlice) {
   EXPECT_EQ(countReuses(plan, ReuseKind::DepthwiseInPlace), 0u);
 }
 
-TEST(InPlace, ScratchLivesOnlyDuringItsOp) {
+TEST(MemoryInPlace, ScratchLivesOnlyDuringItsOp) {
   GraphBuilder b;
   TensorId in = b.input("in", 96);
   TensorId a = b.tensor("a", 96);

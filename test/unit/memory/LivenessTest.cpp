@@ -17,7 +17,7 @@ bool mentions(const Status &status, const std::string &text) {
   return status.str().find(text) != std::string::npos;
 }
 
-TEST(Liveness, ChainFollowsTfliteMicroConvention) {
+TEST(MemoryLiveness, ChainFollowsTfliteMicroConvention) {
   GraphBuilder b;
   TensorId in = b.input("in", 100);
   TensorId w = b.constant("w", 50);
@@ -46,7 +46,7 @@ TEST(Liveness, ChainFollowsTfliteMicroConvention) {
   EXPECT_EQ(bytes, (std::vector<uint64_t>{330, 500, 510}));
 }
 
-TEST(Liveness, GraphOutputsLiveToTheEnd) {
+TEST(MemoryLiveness, GraphOutputsLiveToTheEnd) {
   GraphBuilder b;
   TensorId in = b.input("in", 8);
   TensorId early = b.tensor("early", 8);
@@ -61,7 +61,7 @@ TEST(Liveness, GraphOutputsLiveToTheEnd) {
   EXPECT_EQ(live->tensors[in], (Interval{0, 1}));
 }
 
-TEST(Liveness, RejectsBadOrders) {
+TEST(MemoryLiveness, RejectsBadOrders) {
   GraphBuilder b;
   TensorId in = b.input("in", 8);
   TensorId a = b.tensor("a", 8);
@@ -129,6 +129,25 @@ TEST(MemoryGraph, VerifyChecksCapabilities) {
   EXPECT_TRUE(mentions(status, "depthwise in-place needs an output no larger"));
   EXPECT_TRUE(mentions(status, "concat slice of input 0 ends at byte 100"));
   EXPECT_TRUE(mentions(status, "concat slices overlap at byte 60"));
+}
+
+TEST(MemoryLiveness, DegenerateGraphsPlan) {
+  GraphBuilder empty;
+  for (PlannerKind kind : {PlannerKind::GreedyBySize, PlannerKind::Default}) {
+    ArenaPlan plan = planOrFail(empty.graph, kind);
+    EXPECT_PLAN_VALID(empty.graph, plan);
+    EXPECT_EQ(plan.arenaBytes, 0u);
+  }
+  // A graph input that is its own output, no ops: it still needs its bytes.
+  GraphBuilder passThrough;
+  TensorId x = passThrough.input("x", 48);
+  passThrough.output(x);
+  for (PlannerKind kind : {PlannerKind::GreedyBySize, PlannerKind::Default}) {
+    ArenaPlan plan = planOrFail(passThrough.graph, kind);
+    EXPECT_PLAN_VALID(passThrough.graph, plan);
+    EXPECT_EQ(plan.arenaBytes, 48u);
+    EXPECT_EQ(plan.lowerBound, 48u);
+  }
 }
 
 } // namespace

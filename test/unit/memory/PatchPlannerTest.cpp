@@ -30,7 +30,7 @@ SpatialLayer conv(int in, int inC, int out, int outC, int kernel, int stride,
   return layer;
 }
 
-TEST(PatchPlanner, SingleLayerSplitsWithoutRecomputation) {
+TEST(MemoryPatchPlanner, SingleLayerSplitsWithoutRecomputation) {
   // 3x3 stride-1 pad-1 conv on 8x8x2 -> 8x8x4, 2x2 patches of 4x4 outputs.
   Result<PatchPlan> plan = planPatches({conv(8, 2, 8, 4, 3, 1, 1)}, 2);
   ASSERT_TRUE(plan.succeeded()) << plan.status().str();
@@ -57,7 +57,7 @@ TEST(PatchPlanner, SingleLayerSplitsWithoutRecomputation) {
   EXPECT_EQ(plan->patchPeakBytes, 128u + 256u);
 }
 
-TEST(PatchPlanner, TwoLayersRecomputeTheHalo) {
+TEST(MemoryPatchPlanner, TwoLayersRecomputeTheHalo) {
   // 16x16x3 -conv3x3 s1-> 16x16x8 -conv3x3 s2-> 8x8x16, 2x2 patches.
   std::vector<SpatialLayer> layers = {conv(16, 3, 16, 8, 3, 1, 1),
                                       conv(16, 8, 8, 16, 3, 2, 1)};
@@ -90,7 +90,7 @@ TEST(PatchPlanner, TwoLayersRecomputeTheHalo) {
   EXPECT_EQ(plan->patchPeakBytes, 768u + 1024 + 9 * 9 * 8 + 100);
 }
 
-TEST(PatchPlanner, DepthwiseAndPoolMacs) {
+TEST(MemoryPatchPlanner, DepthwiseAndPoolMacs) {
   SpatialLayer dw = conv(8, 4, 8, 4, 3, 1, 1, SpatialOpKind::DepthwiseConv);
   SpatialLayer pool = conv(8, 4, 4, 4, 3, 2, 1, SpatialOpKind::Pool);
   EXPECT_EQ(layerMacs(dw, 64), 64u * 4 * 9);
@@ -101,7 +101,7 @@ TEST(PatchPlanner, DepthwiseAndPoolMacs) {
   EXPECT_GT(plan->recomputePercent, 0.0);
 }
 
-TEST(PatchPlanner, RejectsInconsistentGeometry) {
+TEST(MemoryPatchPlanner, RejectsInconsistentGeometry) {
   Result<PatchPlan> wrongOut = planPatches({conv(8, 2, 7, 4, 3, 1, 1)}, 2);
   ASSERT_FALSE(wrongOut.succeeded());
   EXPECT_NE(wrongOut.status().str().find(
@@ -125,7 +125,7 @@ TEST(PatchPlanner, RejectsInconsistentGeometry) {
   EXPECT_FALSE(planPatches({badDw}, 1).succeeded());
 }
 
-TEST(PatchPlanner, ReplacesTheStageInTheGraph) {
+TEST(MemoryPatchPlanner, ReplacesTheStageInTheGraph) {
   std::vector<SpatialLayer> layers = {conv(16, 3, 16, 8, 3, 1, 1),
                                       conv(16, 8, 8, 16, 3, 2, 1)};
   Result<PatchPlan> plan = planPatches(layers, 2);

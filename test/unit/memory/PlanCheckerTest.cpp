@@ -13,7 +13,7 @@ namespace kiln::memory::test {
 namespace {
 
 /// A small graph with every reuse kind, and its default plan.
-class BrokenPlan : public ::testing::Test {
+class MemoryBrokenPlan : public ::testing::Test {
 protected:
   void SetUp() override {
     in = b.input("in", 64);
@@ -48,12 +48,12 @@ protected:
   ArenaPlan plan;
 };
 
-TEST_F(BrokenPlan, ValidPlanPasses) {
+TEST_F(MemoryBrokenPlan, ValidPlanPasses) {
   EXPECT_EQ(violations(plan), "");
   EXPECT_FALSE(plan.reuses.empty());
 }
 
-TEST_F(BrokenPlan, DetectsOverlap) {
+TEST_F(MemoryBrokenPlan, DetectsOverlap) {
   ArenaPlan broken = plan;
   // in (steps 0..4, graph input read by the concat) and a (steps 0..1) are
   // live together; put them at the same offset.
@@ -62,7 +62,7 @@ TEST_F(BrokenPlan, DetectsOverlap) {
       << violations(broken);
 }
 
-TEST_F(BrokenPlan, DetectsMisalignment) {
+TEST_F(MemoryBrokenPlan, DetectsMisalignment) {
   ArenaPlan broken = plan;
   bufferOf(broken, d).offset += 4;
   broken.arenaBytes += 4;
@@ -71,13 +71,13 @@ TEST_F(BrokenPlan, DetectsMisalignment) {
       << violations(broken);
 }
 
-TEST_F(BrokenPlan, DetectsBufferOutsideTheArena) {
+TEST_F(MemoryBrokenPlan, DetectsBufferOutsideTheArena) {
   ArenaPlan broken = plan;
   broken.arenaBytes -= 16;
   EXPECT_NE(violations(broken).find("past the arena"), std::string::npos);
 }
 
-TEST_F(BrokenPlan, DetectsBrokenReuseEquation) {
+TEST_F(MemoryBrokenPlan, DetectsBrokenReuseEquation) {
   ArenaPlan broken = plan;
   PlannedBuffer &flatBuffer = bufferOf(broken, flat);
   flatBuffer.offset = broken.arenaBytes;
@@ -88,14 +88,14 @@ TEST_F(BrokenPlan, DetectsBrokenReuseEquation) {
       << text;
 }
 
-TEST_F(BrokenPlan, DetectsReuseTheGraphDidNotOffer) {
+TEST_F(MemoryBrokenPlan, DetectsReuseTheGraphDidNotOffer) {
   ArenaPlan broken = plan;
   broken.reuses.push_back({ReuseKind::ElementwiseInPlace, 3, flat, d, 0});
   EXPECT_NE(violations(broken).find("was not offered by the op"),
             std::string::npos);
 }
 
-TEST_F(BrokenPlan, DetectsInPlaceOnALiveInput) {
+TEST_F(MemoryBrokenPlan, DetectsInPlaceOnALiveInput) {
   // Pretend the concat's input 'in' (a graph input read at the last step)
   // was overwritten in place by relu's output.
   ArenaPlan broken = plan;
@@ -105,7 +105,7 @@ TEST_F(BrokenPlan, DetectsInPlaceOnALiveInput) {
       << text;
 }
 
-TEST_F(BrokenPlan, DetectsMissingAndWrongBuffers) {
+TEST_F(MemoryBrokenPlan, DetectsMissingAndWrongBuffers) {
   ArenaPlan missing = plan;
   missing.tensorBuffer[d] = -1;
   EXPECT_NE(violations(missing).find("tensor 'd': error: has no buffer"),
@@ -128,7 +128,7 @@ TEST_F(BrokenPlan, DetectsMissingAndWrongBuffers) {
             std::string::npos);
 }
 
-TEST_F(BrokenPlan, DetectsWrongBounds) {
+TEST_F(MemoryBrokenPlan, DetectsWrongBounds) {
   ArenaPlan broken = plan;
   broken.lowerBound += 1;
   EXPECT_NE(violations(broken).find("lower bound"), std::string::npos);
@@ -138,7 +138,7 @@ TEST_F(BrokenPlan, DetectsWrongBounds) {
             std::string::npos);
 }
 
-TEST_F(BrokenPlan, DetectsInvalidOrder) {
+TEST_F(MemoryBrokenPlan, DetectsInvalidOrder) {
   ArenaPlan broken = plan;
   std::swap(broken.order[0], broken.order[1]);
   EXPECT_NE(violations(broken).find("execution order runs the op before"),

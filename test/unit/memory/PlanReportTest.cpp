@@ -40,7 +40,7 @@ struct Small {
   }
 };
 
-TEST(PlanReport, StepMemoryCountsSharedBytesOnce) {
+TEST(MemoryPlanReport, StepMemoryCountsSharedBytesOnce) {
   Small s;
   ArenaPlan plan = planOrFail(s.b.graph, PlannerKind::Default);
   EXPECT_PLAN_VALID(s.b.graph, plan);
@@ -56,7 +56,7 @@ TEST(PlanReport, StepMemoryCountsSharedBytesOnce) {
   }
 }
 
-TEST(PlanReport, TextReportNamesThePeakAndReuses) {
+TEST(MemoryPlanReport, TextReportNamesThePeakAndReuses) {
   Small s;
   ArenaPlan plan = planOrFail(s.b.graph, PlannerKind::Default);
   std::string text = formatPlanReport(s.b.graph, plan);
@@ -70,7 +70,7 @@ TEST(PlanReport, TextReportNamesThePeakAndReuses) {
       << text;
 }
 
-TEST(PlanReport, SvgHasOneLabelledRectanglePerBuffer) {
+TEST(MemoryPlanReport, SvgHasOneLabelledRectanglePerBuffer) {
   Small s;
   ArenaPlan plan = planOrFail(s.b.graph, PlannerKind::Default);
   SvgOptions options;
@@ -87,7 +87,7 @@ TEST(PlanReport, SvgHasOneLabelledRectanglePerBuffer) {
   EXPECT_NE(svg.find("lower bound"), std::string::npos);
 }
 
-TEST(PlanReport, WritesFiles) {
+TEST(MemoryPlanReport, WritesFiles) {
   Small s;
   ArenaPlan plan = planOrFail(s.b.graph, PlannerKind::Default);
   std::string path = ::testing::TempDir() + "kiln_memory_report.svg";

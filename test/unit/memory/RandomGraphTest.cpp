@@ -176,7 +176,7 @@ std::vector<OpId> randomOrder(const MemoryGraph &graph, uint64_t seed) {
   return order;
 }
 
-TEST(RandomGraphs, EveryPlanHoldsTheInvariants) {
+TEST(MemoryRandomGraphs, EveryPlanHoldsTheInvariants) {
   const uint64_t seeds = 150;
   uint64_t greedyTotal = 0, defaultTotal = 0, boundTotal = 0;
   unsigned better = 0, optimal = 0;
@@ -229,7 +229,7 @@ TEST(RandomGraphs, EveryPlanHoldsTheInvariants) {
   EXPECT_GT(better, seeds / 2) << "reuse should pay off on most graphs";
 }
 
-TEST(RandomGraphs, BranchAndBoundBeatsEveryFirstFitOrder) {
+TEST(MemoryRandomGraphs, BranchAndBoundBeatsEveryFirstFitOrder) {
   for (uint64_t seed = 0; seed < 40; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Random r(seed + 77);
