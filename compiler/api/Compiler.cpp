@@ -219,17 +219,11 @@ Result<CompileOutput> Compiler::emit(Module &module,
   return Result<CompileOutput>(std::move(output), status);
 }
 
-Result<std::vector<Tensor>> Compiler::run(Module &module,
-                                          std::vector<Tensor> inputs,
-                                          bool raw) {
-  Status status;
-  DiagnosticCapture capture(impl_->context.get(), status);
-  mlir::func::FuncOp func = getEntryFunction(getModuleOp(module));
-  if (!func)
-    return Status::error("the module has no entry function (expected "
-                         "func.func @main)");
-  // With |raw|, capture the int8 inputs of the dequantizes that feed the
-  // results.
+/// Runs |func| once on |inputs|, replacing outputs that a quantized module
+/// dequantizes by their int8 values when |raw|.
+static Result<std::vector<Tensor>> runOnce(mlir::func::FuncOp func,
+                                           std::vector<Tensor> inputs,
+                                           bool raw) {
   std::map<unsigned, mlir::Value> rawSources;
   if (raw) {
     auto ret = llvm::cast<mlir::func::ReturnOp>(
@@ -247,15 +241,76 @@ Result<std::vector<Tensor>> Compiler::run(Module &module,
           rawValues[i] = tensor;
     };
   auto outputs = evaluateFunction(func, std::move(inputs), observer);
-  status.append(outputs.status());
   if (!outputs)
-    return status;
+    return outputs.status();
   for (auto &[i, tensor] : rawValues) {
     std::string name = (*outputs)[i].name;
     (*outputs)[i] = tensor;
     (*outputs)[i].name = name;
   }
-  return Result<std::vector<Tensor>>(outputs.take(), status);
+  return outputs;
+}
+
+/// Returns true when |inputs| match |func|'s arguments one to one.
+static bool matchesSignature(mlir::func::FuncOp func,
+                             const std::vector<Tensor> &inputs) {
+  if (inputs.size() != func.getNumArguments())
+    return false;
+  for (auto [arg, input] : llvm::zip(func.getArguments(), inputs)) {
+    auto type = llvm::cast<mlir::RankedTensorType>(arg.getType());
+    if (llvm::ArrayRef<int64_t>(input.shape) != type.getShape())
+      return false;
+  }
+  return true;
+}
+
+Result<std::vector<Tensor>> Compiler::run(Module &module,
+                                          std::vector<Tensor> inputs,
+                                          bool raw) {
+  Status status;
+  DiagnosticCapture capture(impl_->context.get(), status);
+  mlir::func::FuncOp func = getEntryFunction(getModuleOp(module));
+  if (!func)
+    return Status::error("the module has no entry function (expected "
+                         "func.func @main)");
+  if (matchesSignature(func, inputs)) {
+    auto outputs = runOnce(func, std::move(inputs), raw);
+    status.append(outputs.status());
+    if (!outputs)
+      return status;
+    return Result<std::vector<Tensor>>(outputs.take(), status);
+  }
+  // Arrays that stack several samples: run each, stack the outputs along
+  // the first axis.
+  auto samples = splitSamples(func, inputs);
+  if (!samples) {
+    // Report the mismatch of the first input the way a single run would.
+    auto outputs = runOnce(func, std::move(inputs), raw);
+    status.append(outputs.status());
+    if (outputs)
+      return Result<std::vector<Tensor>>(outputs.take(), status);
+    return status;
+  }
+  std::vector<Tensor> stacked;
+  for (auto &sample : *samples) {
+    auto outputs = runOnce(func, std::move(sample), raw);
+    status.append(outputs.status());
+    if (!outputs)
+      return status;
+    if (stacked.empty()) {
+      stacked = outputs.take();
+      continue;
+    }
+    for (size_t i = 0; i < stacked.size(); ++i) {
+      Tensor &acc = stacked[i];
+      const Tensor &next = (*outputs)[i];
+      if (acc.shape.empty())
+        acc.shape = {1};
+      acc.shape[0] += next.shape.empty() ? 1 : next.shape[0];
+      acc.data.insert(acc.data.end(), next.data.begin(), next.data.end());
+    }
+  }
+  return Result<std::vector<Tensor>>(std::move(stacked), status);
 }
 
 /// Describes one function argument or result for `inspect`.

@@ -108,7 +108,9 @@ struct KilnPlanMemoryPass final
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    auto kind = ::kiln::memory::parsePlannerKind(planner);
+    // "greedy" is the command line's name of TF Lite Micro's planner.
+    auto kind = ::kiln::memory::parsePlannerKind(
+        planner == "greedy" ? std::string("greedy-by-size") : planner);
     if (!kind) {
       func.emitError("unknown memory planner '")
           << planner << "' (expected default or greedy)";
@@ -159,8 +161,14 @@ struct KilnPlanMemoryPass final
         ArrayRef<int64_t> x = conv.getInput().getType().getShape();
         ArrayRef<int64_t> y = conv.getType().getShape();
         if (isDepthwise(conv) && y[3] == x[3] && y[1] * y[2] <= x[1] * x[2])
-          desc.inPlace.push_back(InPlaceCapability{
-              InPlaceKind::Depthwise, 0, 0, paddedPlaneBytes(conv)});
+        {
+          // The in-place kernel's channel plane replaces the 3x3 kernel's
+          // scratch (same formula, kiln_dwconv2d_inplace_s8_scratch_bytes).
+          InPlaceCapability inPlace{InPlaceKind::Depthwise, 0, 0,
+                                    paddedPlaneBytes(conv)};
+          inPlace.replacesScratch = true;
+          desc.inPlace.push_back(inPlace);
+        }
       }
       if (isa<QClampOp, RequantizeOp, QSoftmaxOp>(op))
         desc.inPlace.push_back(

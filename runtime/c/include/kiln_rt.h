@@ -368,6 +368,19 @@ typedef struct kiln_pad_params {
 kiln_rt_status_t kiln_pad_s8(const kiln_pad_params_t *params,
                              const int8_t *input, int8_t *output);
 
+/** Transpose parameters: input |dims| and |perm| (output dimension i is
+ * input dimension perm[i]). */
+typedef struct kiln_transpose_params {
+  int32_t rank;
+  int32_t dims[KILN_RT_MAX_RANK];
+  int32_t perm[KILN_RT_MAX_RANK];
+} kiln_transpose_params_t;
+
+/** Permutes the dimensions of an int8 tensor (layout changes the compiler
+ * could not cancel); |output| must not overlap |input|. */
+kiln_rt_status_t kiln_transpose_s8(const kiln_transpose_params_t *params,
+                                   const int8_t *input, int8_t *output);
+
 /*===----------------------------------------------------------------------===
  * Softmax
  *===----------------------------------------------------------------------===*/

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end check of the C targets: compile a model to C with a harness,
+build and run the program (natively or under qemu-system-arm), and require
+its int8 outputs to equal the reference evaluator's bit for bit.
+
+  mcu_e2e.py --kiln BIN --model M.onnx --calibration C.npz --inputs T.npz
+             --target host|cortex-m4|cortex-m7|cortex-m55 --workdir DIR
+             [--cc gcc] [--sanitize] [--samples N]
+
+The evaluator's raw outputs come from `kiln run --quantize int8 --raw`; the
+program prints "<output>: v0 v1 ..." per sample (see codegen/c/CEmitter.h).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+
+def run(cmd, env=None, cwd=None, timeout=600):
+    result = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True,
+                            text=True, timeout=timeout)
+    if result.returncode != 0:
+        sys.stderr.write(f"FAILED ({result.returncode}): {' '.join(cmd)}\n")
+        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
+        sys.exit(1)
+    return result.stdout
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--kiln", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--calibration", required=True)
+    p.add_argument("--inputs", required=True)
+    p.add_argument("--target", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--cc", default=None)
+    p.add_argument("--sanitize", action="store_true")
+    p.add_argument("--samples", type=int, default=4)
+    p.add_argument("--extra", nargs="*", default=[],
+                   help="extra kiln flags, e.g. --memory-planner=greedy")
+    args = p.parse_args()
+
+    work = args.workdir
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    data = np.load(args.inputs)
+    subset = {k: data[k][: args.samples] for k in data.files}
+    inputs = os.path.join(work, "inputs.npz")
+    np.savez(inputs, **subset)
+
+    ref = os.path.join(work, "ref.npz")
+    common = ["--quantize", "int8", "--calibration", args.calibration]
+    run([args.kiln, "run", args.model, *common, "--inputs", inputs,
+         "--outputs", ref, "--raw", *args.extra])
+    out = os.path.join(work, "out")
+    run([args.kiln, "compile", args.model, "--target", args.target, *common,
+         "--harness", inputs, "-o", out, *args.extra])
+
+    env = dict(os.environ)
+    make = ["make", "-s", "-C", out]
+    if args.cc:
+        make.append(f"CC={args.cc}")
+    if args.sanitize:
+        make.append("CFLAGS=-O1 -g -fsanitize=address,undefined "
+                    "-fno-sanitize-recover=all -fno-omit-frame-pointer")
+        make.append("LDFLAGS=-fsanitize=address,undefined")
+        env["ASAN_OPTIONS"] = "detect_leaks=1"
+    run(make + ["all"], env=env)
+    stdout = run(make + ["run"], env=env)
+
+    expected = np.load(ref)
+    got = {}
+    for line in stdout.splitlines():
+        if ":" not in line:
+            continue
+        name, values = line.split(":", 1)
+        got.setdefault(name.strip(), []).append(
+            np.array([int(v) for v in values.split()], np.int64))
+    failed = False
+    for name in expected.files:
+        want = expected[name].astype(np.int64).reshape(len(got.get(name, [])) or 1, -1)
+        rows = got.get(name)
+        if rows is None:
+            print(f"MISMATCH: the program printed no output '{name}'")
+            failed = True
+            continue
+        have = np.stack(rows)
+        if have.shape != want.shape or not np.array_equal(have, want):
+            diff = np.argwhere(have != want) if have.shape == want.shape else []
+            print(f"MISMATCH in '{name}': program {have.shape} vs evaluator "
+                  f"{want.shape}; first differences at {diff[:5].tolist()}")
+            failed = True
+        else:
+            print(f"{name}: {have.size} int8 values bit-identical to the "
+                  f"evaluator over {have.shape[0]} sample(s)")
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
