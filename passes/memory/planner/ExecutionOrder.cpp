@@ -160,6 +160,7 @@ private:
     const OpDesc &desc = graph_.op(op);
     uint64_t saving = 0;
     std::vector<TensorId> usedInputs;
+    bool scratchDropped = false;
     for (size_t result = 0; result < desc.outputs.size(); ++result)
       for (const InPlaceCapability &cap : desc.inPlace) {
         if (cap.output != result)
@@ -185,6 +186,11 @@ private:
         if (!dies || outBytes <= temp)
           continue;
         saving += outBytes - temp;
+        if (cap.replacesScratch && !scratchDropped) {
+          for (uint64_t scratch : desc.scratchBytes)
+            saving += scratch;
+          scratchDropped = true;
+        }
         usedInputs.push_back(in);
         break;
       }

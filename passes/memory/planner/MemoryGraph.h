@@ -66,6 +66,10 @@ struct InPlaceCapability {
   /// Depthwise only: bytes of the one-channel temporary buffer, live only
   /// during the op, needed only when the op runs in place.
   uint64_t tempBytes = 0;
+  /// When taken, the op's scratchBytes are not allocated: the in-place
+  /// kernel needs only tempBytes (Kiln's kiln_dwconv2d_inplace_s8 replaces
+  /// the out-of-place kernel and its scratch plane).
+  bool replacesScratch = false;
 };
 
 /// (c) Zero-copy aliasing (reshape, flatten, squeeze): the output is the

@@ -59,6 +59,26 @@ std::string describeInterval(const Interval &live) {
          "]";
 }
 
+/// Returns, per op, whether a taken in-place reuse replaced its scratch
+/// buffers (InPlaceCapability::replacesScratch).
+std::vector<bool> scratchReplaced(const MemoryGraph &graph,
+                                  const ArenaPlan &plan) {
+  std::vector<bool> replaced(graph.numOps(), false);
+  for (const AppliedReuse &reuse : plan.reuses) {
+    if (reuse.kind != ReuseKind::ElementwiseInPlace &&
+        reuse.kind != ReuseKind::DepthwiseInPlace)
+      continue;
+    if (reuse.op < 0 || static_cast<size_t>(reuse.op) >= graph.numOps())
+      continue;
+    const OpDesc &op = graph.op(reuse.op);
+    for (const InPlaceCapability &cap : op.inPlace)
+      if (cap.replacesScratch && op.inputs[cap.input] == reuse.from &&
+          op.outputs[cap.output] == reuse.to)
+        replaced[reuse.op] = true;
+  }
+  return replaced;
+}
+
 /// Checks the buffer list against the graph and lifetimes.
 void checkBuffers(const MemoryGraph &graph, const Liveness &liveness,
                   const ArenaPlan &plan, Violations &violations) {
@@ -139,8 +159,11 @@ void checkBuffers(const MemoryGraph &graph, const Liveness &liveness,
       violations.add("is not in the arena but has a buffer",
                      describeTensor(graph, id));
   }
+  std::vector<bool> replaced = scratchReplaced(graph, plan);
   for (size_t o = 0; o < graph.numOps(); ++o) {
     const OpDesc &desc = graph.op(static_cast<OpId>(o));
+    if (replaced[o])
+      continue;
     for (size_t i = 0; i < desc.scratchBytes.size(); ++i)
       if (desc.scratchBytes[i] > 0 &&
           !scratchSeen.count({static_cast<OpId>(o), static_cast<unsigned>(i)}))

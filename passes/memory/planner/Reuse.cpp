@@ -122,9 +122,10 @@ private:
   uint32_t addBuffer(PlannedBuffer buffer) {
     uint32_t index = static_cast<uint32_t>(problem_.buffers.size());
     problem_.buffers.push_back(std::move(buffer));
-    unitOf_.push_back(index);
+    unitOf_.push_back(static_cast<uint32_t>(members_.size()));
     members_.push_back({index});
     rel_.push_back(0);
+    dropped_.push_back(false);
     return index;
   }
 
@@ -304,13 +305,55 @@ private:
             continue;
           if (depthwise && cap.tempBytes > 0)
             temps_.push_back({op, step, cap.tempBytes});
+          if (cap.replacesScratch)
+            dropScratchOf(op);
           break;
         }
       }
     }
   }
 
+  /// Marks the scratch buffers of |op| as not needed.
+  void dropScratchOf(OpId op) {
+    for (size_t i = 0; i < problem_.buffers.size(); ++i)
+      if (problem_.buffers[i].kind == BufferKind::Scratch &&
+          problem_.buffers[i].op == op)
+        dropped_[i] = true;
+  }
+
   void finish() {
+    // Remove dropped scratch buffers (each in a unit of its own) and
+    // renumber the rest.
+    std::vector<int32_t> renumber(problem_.buffers.size(), -1);
+    std::vector<PlannedBuffer> kept;
+    for (size_t i = 0; i < problem_.buffers.size(); ++i)
+      if (!dropped_[i]) {
+        renumber[i] = static_cast<int32_t>(kept.size());
+        kept.push_back(std::move(problem_.buffers[i]));
+      }
+    problem_.buffers = std::move(kept);
+    for (int32_t &index : problem_.tensorBuffer)
+      if (index >= 0)
+        index = renumber[index];
+    std::vector<std::vector<uint32_t>> members;
+    std::vector<int64_t> rel(problem_.buffers.size(), 0);
+    for (const std::vector<uint32_t> &unit : members_) {
+      std::vector<uint32_t> renumbered;
+      for (uint32_t m : unit)
+        if (renumber[m] >= 0) {
+          renumbered.push_back(static_cast<uint32_t>(renumber[m]));
+          rel[renumber[m]] = rel_[m];
+        }
+      if (!renumbered.empty())
+        members.push_back(std::move(renumbered));
+    }
+    members_ = std::move(members);
+    rel_ = std::move(rel);
+    unitOf_.assign(problem_.buffers.size(), 0);
+    for (size_t u = 0; u < members_.size(); ++u)
+      for (uint32_t m : members_[u])
+        unitOf_[m] = static_cast<uint32_t>(u);
+
     for (const TempRequest &temp : temps_) {
       PlannedBuffer buffer;
       buffer.kind = BufferKind::InPlaceTemp;
@@ -358,6 +401,8 @@ private:
   /// rel_ per tensor, the frame OverlapRules compares offsets in.
   std::vector<int64_t> tensorRel_;
   std::vector<TempRequest> temps_;
+  /// Scratch buffers an in-place kernel made unnecessary.
+  std::vector<bool> dropped_;
 };
 
 } // namespace

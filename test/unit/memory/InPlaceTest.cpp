@@ -149,6 +149,38 @@ TEST(MemoryInPlace, DepthwiseOverwritesItsInputWithATemporary) {
   EXPECT_EQ(off->lowerBound, 139104u);
 }
 
+TEST(MemoryInPlace, DepthwiseTemporaryCanReplaceTheScratch) {
+  // Kiln's kiln_dwconv2d_inplace_s8 needs one padded input plane instead of
+  // the out-of-place kernel's scratch.
+  GraphBuilder b;
+  TensorId in = b.input("in", 4096);
+  TensorId x = b.tensor("x", 8192);
+  TensorId y = b.tensor("y", 8192);
+  TensorId out = b.tensor("out", 64);
+  b.output(out);
+  b.op("expand", {in}, {x});
+  OpId dw = b.depthwise("dw", x, y, 400, {400});
+  b.graph.op(dw).inPlace.back().replacesScratch = true;
+  b.op("head", {y}, {out});
+  ArenaPlan plan = planOrFail(b.graph, PlannerKind::Default);
+  EXPECT_PLAN_VALID(b.graph, plan);
+  EXPECT_TRUE(plan.inPlaceTempOffset(dw).has_value());
+  EXPECT_FALSE(plan.scratchOffset(dw, 0).has_value());
+  // expand: 4096 + 8192; dw: 8192 + 400 (not + 400 more).
+  EXPECT_EQ(plan.lowerBound, 12288u);
+  for (const PlannedBuffer &buffer : plan.buffers)
+    EXPECT_NE(buffer.kind, BufferKind::Scratch);
+  Result<uint64_t> cost = estimateOrderPeak(b.graph, b.graph.candidateOrder());
+  ASSERT_TRUE(cost.succeeded());
+  EXPECT_EQ(*cost, 12288u);
+
+  // Out of place the scratch is back and the checker requires it.
+  ArenaPlan greedy = planOrFail(b.graph, PlannerKind::GreedyBySize);
+  EXPECT_PLAN_VALID(b.graph, greedy);
+  EXPECT_TRUE(greedy.scratchOffset(dw, 0).has_value());
+  EXPECT_EQ(greedy.lowerBound, 8192u + 8192u + 400u);
+}
+
 TEST(MemoryInPlace, AliasSharesBytesAndMayOutliveNothing) {
   GraphBuilder b;
   TensorId in = b.input("in", 64);
