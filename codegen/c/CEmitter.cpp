@@ -13,6 +13,7 @@
 
 #include "compiler/reference/IntegerKernels.h"
 #include "compiler/support/DiagnosticCapture.h"
+#include "compiler/support/Numeric.h"
 #include "compiler/support/QuantParams.h"
 #include "compiler/support/TensorAttr.h"
 #include "dialects/kiln/KilnOps.h"
@@ -93,7 +94,7 @@ std::string initializer(llvm::ArrayRef<T> values, const char *indent = "  ") {
 class CWriter {
 public:
   CWriter(func::FuncOp func, const CEmitOptions &options)
-      : func(func), options(options), name(options.modelName) {}
+      : func(func), name(options.modelName) {}
 
   Status run();
   std::string header, source;
@@ -125,7 +126,6 @@ private:
   }
 
   func::FuncOp func;
-  const CEmitOptions &options;
   std::string name;
   std::string tables, body;
   llvm::DenseMap<Value, std::string> constants;

@@ -28,12 +28,20 @@ struct FuseClamp final : OpRewritePattern<QClampOp> {
 
   LogicalResult matchAndRewrite(QClampOp clamp,
                                 PatternRewriter &rewriter) const override {
-    auto kernel = clamp.getInput().getDefiningOp<KernelOp>();
+    // A clamp commutes with single-use layout ops (transpose, reshape)
+    // between it and the kernel: look through them.
+    Value source = clamp.getInput();
+    while (Operation *def = source.getDefiningOp()) {
+      if (!isa<TransposeOp, ReshapeOp>(def) || !def->hasOneUse())
+        break;
+      source = def->getOperand(0);
+    }
+    auto kernel = source.getDefiningOp<KernelOp>();
     if (!kernel)
       return rewriter.notifyMatchFailure(clamp, "producer is not a kernel");
     if (!kernel->hasOneUse())
       return rewriter.notifyMatchFailure(clamp, "producer has other uses");
-    if (kernel.getType() != clamp.getType())
+    if (kernel.getType().getElementType() != clamp.getType().getElementType())
       return rewriter.notifyMatchFailure(clamp, "quantization differs");
     int32_t lo = std::max<int32_t>(kernel.getActMin(), clamp.getMin());
     int32_t hi = std::min<int32_t>(kernel.getActMax(), clamp.getMax());
@@ -45,7 +53,7 @@ struct FuseClamp final : OpRewritePattern<QClampOp> {
       kernel->setLoc(
           FusedLoc::get(getContext(), {kernel.getLoc(), clamp.getLoc()}));
     });
-    rewriter.replaceOp(clamp, kernel.getResult());
+    rewriter.replaceOp(clamp, clamp.getInput());
     return success();
   }
 };

@@ -15,6 +15,7 @@
 #include "compiler/support/TensorAttr.h"
 #include "dialects/kiln/KilnOps.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
 

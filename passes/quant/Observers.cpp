@@ -13,7 +13,9 @@
 namespace kiln::calib {
 
 std::pair<double, double> includeZero(std::pair<double, double> range) {
-  double lo = std::min(range.first, 0.0), hi = std::max(range.second, 0.0);
+  // "+ 0.0" turns a -0.0 extreme into +0.0.
+  double lo = std::min(range.first, 0.0) + 0.0;
+  double hi = std::max(range.second, 0.0) + 0.0;
   if (hi - lo < 1e-6)
     hi = lo + 1e-6;
   return {lo, hi};

@@ -91,7 +91,7 @@ double softplus(double x) {
   })
 
 void registerUnary(KernelRegistry &r) {
-  KILN_UNARY_BOTH(ReluOp, x > 0 ? x : 0.0 * x, v > 0 ? v : 0);
+  KILN_UNARY_BOTH(ReluOp, x > 0 ? x : (std::isnan(x) ? x : 0.0), v > 0 ? v : 0);
   KILN_UNARY_BOTH(AbsOp, std::fabs(x), v < 0 ? -v : v);
   KILN_UNARY_BOTH(NegOp, -x, -v);
   KILN_UNARY_BOTH(SignOp, x > 0 ? 1.0 : (x < 0 ? -1.0 : (x == 0 ? 0.0 : x)),

@@ -1,9 +1,9 @@
 // RUN: kiln-opt --split-input-file --kiln-fold-qdq %s | FileCheck %s
 
 // An activation QDQ pair disappears; its parameters stay on the producer
-// (uint8 zero point 128 becomes int8 0).
+// (uint8 zero point 128 becomes int8 0; the f32 scale 0.1 is 0.10000000149).
 // CHECK-LABEL: func.func @activation
-// CHECK: %[[R:.+]] = kiln.relu %arg0 {kiln.qparams = [array<f64: 1.000000e-01, 0.000000e+00>]}
+// CHECK: %[[R:.+]] = kiln.relu %arg0 {kiln.qparams = [array<f64: 0.10000000149011612, 0.000000e+00>]}
 // CHECK-NOT: kiln.quantize_linear
 // CHECK-NOT: kiln.dequantize_linear
 // CHECK: kiln.neg %[[R]]
