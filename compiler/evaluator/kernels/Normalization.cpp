@@ -3,8 +3,8 @@
 //
 // Evaluator kernels of the ops declared in
 // dialects/kiln/ops/NormalizationOps.td: batch / instance / group / layer /
-// RMS normalization, Lp and mean-variance normalization, LRN, and the
-// softmax family.
+// RMS normalization, Lp and mean-variance normalization, LRN, the softmax
+// family and the negative log-likelihood loss.
 //
 // Everything computes in double and rounds once to the result type, with
 // two exceptions: softmax on half / bfloat16 rounds every step as ONNX's
@@ -346,6 +346,45 @@ LogicalResult softmaxKernel(Operation *op, KernelContext &ctx,
   return success();
 }
 
+LogicalResult nllLossKernel(Operation *op, KernelContext &ctx) {
+  auto loss = cast<NLLLossOp>(op);
+  const Tensor &in = ctx.get(loss.getInput());
+  const Tensor &target = ctx.get(loss.getTarget());
+  const Tensor *weightTensor = ctx.getOptional(loss.getWeight());
+  std::vector<double> x = loadDoubles(in);
+  std::vector<double> weight;
+  if (weightTensor)
+    weight = loadDoubles(*weightTensor);
+  std::optional<int64_t> ignore = loss.getIgnoreIndex();
+  AxisSplit split(in.shape, 1);
+  int64_t classes = split.dim;
+  std::vector<double> losses(target.numElements());
+  double sum = 0, weightSum = 0;
+  for (int64_t n = 0; n < split.outer; ++n)
+    for (int64_t i = 0; i < split.inner; ++i) {
+      int64_t at = n * split.inner + i;
+      int64_t t = loadInt(target, at);
+      if (ignore && t == *ignore)
+        continue;
+      if (t < 0 || t >= classes)
+        return ctx.fail("target " + llvm::Twine(t) +
+                        " is out of range for " + llvm::Twine(classes) +
+                        " classes");
+      double w = weightTensor ? weight[t] : 1.0;
+      losses[at] = -x[(n * classes + t) * split.inner + i] * w;
+      sum += losses[at];
+      weightSum += w;
+    }
+  StringRef reduction = loss.getReduction();
+  if (reduction == "none") {
+    storeDoubles(losses, ctx.result());
+    return success();
+  }
+  double result = reduction == "sum" ? sum : sum / weightSum;
+  storeDoubles({result}, ctx.result());
+  return success();
+}
+
 } // namespace
 
 void registerNormalizationKernels(KernelRegistry &r) {
@@ -366,6 +405,7 @@ void registerNormalizationKernels(KernelRegistry &r) {
   r.add<HardmaxOp>([](Operation *op, KernelContext &ctx) {
     return softmaxKernel<HardmaxOp>(op, ctx, SoftmaxKind::Hardmax);
   });
+  r.add<NLLLossOp>(nllLossKernel);
 }
 
 } // namespace kiln::eval

@@ -4,9 +4,10 @@
 // BatchNormalization (inference only), InstanceNormalization,
 // GroupNormalization (opset-18 per-group scale and bias are gathered to
 // channels), LayerNormalization, RMSNormalization, LpNormalization,
-// MeanVarianceNormalization, LRN, and Softmax / LogSoftmax / Hardmax (the
+// MeanVarianceNormalization, LRN, Softmax / LogSoftmax / Hardmax (the
 // opset 1 and 11 forms, which flatten the input to 2-D at `axis`, become a
-// reshape around the single-axis kiln op).
+// reshape around the single-axis kiln op), NegativeLogLikelihoodLoss, and
+// SoftmaxCrossEntropyLoss (log-softmax, then the negative log-likelihood).
 //
 //===----------------------------------------------------------------------===//
 
@@ -347,6 +348,79 @@ template <typename OpTy> LogicalResult convertSoftmaxLike(NodeImporter &n) {
   return success();
 }
 
+/// Builds the kiln.nll_loss of ONNX NegativeLogLikelihoodLoss (or of the
+/// loss part of SoftmaxCrossEntropyLoss) on log-probabilities |logProb|.
+FailureOr<Value> buildNLLLoss(NodeImporter &n, Value logProb) {
+  ArrayRef<int64_t> input = cast<RankedTensorType>(logProb.getType()).getShape();
+  if (input.size() < 2) {
+    n.emitError() << "expected an input of rank >= 2 (N x C x ...), got rank "
+                  << input.size();
+    return failure();
+  }
+  DType targetType = n.inputDType(1);
+  if (targetType != DType::I32 && targetType != DType::I64) {
+    (void)n.unsupported(llvm::Twine("target element type ") +
+                        dtypeName(targetType));
+    return failure();
+  }
+  SmallVector<int64_t> targetShape = {input[0]};
+  targetShape.append(input.begin() + 2, input.end());
+  if (failed(checkShape(n, 1, targetShape, "target")) ||
+      (n.hasInput(2) && failed(checkShape(n, 2, {input[1]}, "weight"))))
+    return failure();
+  std::string reduction = n.getString("reduction", "mean");
+  if (reduction != "none" && reduction != "sum" && reduction != "mean") {
+    n.emitError() << "attribute 'reduction' must be 'none', 'sum' or "
+                     "'mean', got '"
+                  << reduction << "'";
+    return failure();
+  }
+  OpBuilder &b = n.builder();
+  IntegerAttr ignoreIndex;
+  if (n.hasAttr("ignore_index"))
+    ignoreIndex = b.getI64IntegerAttr(n.getInt("ignore_index", 0));
+  SmallVector<int64_t> shape;
+  if (reduction == "none")
+    shape = targetShape;
+  Type element = cast<RankedTensorType>(logProb.getType()).getElementType();
+  return Value(NLLLossOp::create(b, n.loc(), n.tensorType(shape, element),
+                                 logProb, n.input(1),
+                                 n.hasInput(2) ? n.input(2) : Value(),
+                                 b.getStringAttr(reduction), ignoreIndex));
+}
+
+LogicalResult convertNLLLoss(NodeImporter &n) {
+  if (failed(checkFloatInputs(n, {0, 2})))
+    return failure();
+  auto loss = buildNLLLoss(n, n.input(0));
+  if (failed(loss))
+    return failure();
+  n.setOutput(0, *loss);
+  return success();
+}
+
+/// SoftmaxCrossEntropyLoss is, by its ONNX definition, the negative
+/// log-likelihood loss of the log-softmax of the scores along axis 1.
+LogicalResult convertSoftmaxCrossEntropyLoss(NodeImporter &n) {
+  if (failed(checkFloatInputs(n, {0, 2})))
+    return failure();
+  if (n.inputRank(0) < 2) {
+    n.emitError() << "expected scores of rank >= 2 (N x C x ...), got rank "
+                  << n.inputRank(0);
+    return failure();
+  }
+  Value logProb = LogSoftmaxOp::create(n.builder(), n.loc(), n.inputType(0),
+                                       n.input(0),
+                                       n.builder().getI64IntegerAttr(1));
+  auto loss = buildNLLLoss(n, logProb);
+  if (failed(loss))
+    return failure();
+  n.setOutput(0, *loss);
+  if (n.numOutputs() > 1 && n.hasOutput(1))
+    n.setOutput(1, logProb);
+  return success();
+}
+
 } // namespace
 
 void registerNormalizationConverters(ConverterRegistry &r) {
@@ -369,6 +443,10 @@ void registerNormalizationConverters(ConverterRegistry &r) {
   r.add("", "Softmax", {1, 11, 13}, convertSoftmaxLike<SoftmaxOp>);
   r.add("", "LogSoftmax", {1, 11, 13}, convertSoftmaxLike<LogSoftmaxOp>);
   r.add("", "Hardmax", {1, 11, 13}, convertSoftmaxLike<HardmaxOp>);
+  // The losses: later versions only added element types.
+  r.add("", "NegativeLogLikelihoodLoss", {12, 13, 22}, convertNLLLoss);
+  r.add("", "SoftmaxCrossEntropyLoss", {12, 13},
+        convertSoftmaxCrossEntropyLoss);
 }
 
 } // namespace kiln::frontend

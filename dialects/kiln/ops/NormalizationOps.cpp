@@ -3,7 +3,8 @@
 //
 // Parameter-shape checks of batch/instance/group/layer/RMS normalization,
 // the stash types of the last three, the axis checks of Lp / mean-variance
-// normalization and the softmax family, and the window of LRN.
+// normalization and the softmax family, the window of LRN, and the shapes
+// of the negative log-likelihood loss.
 //
 //===----------------------------------------------------------------------===//
 
@@ -148,4 +149,27 @@ LogicalResult LogSoftmaxOp::verify() {
 }
 LogicalResult HardmaxOp::verify() {
   return verifyAxis(*this, getAxis(), shapeOf(getInput()).size());
+}
+
+LogicalResult NLLLossOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (input.size() < 2)
+    return emitOpError("expected input of rank >= 2 (N x C x ...), got rank ")
+           << input.size();
+  SmallVector<int64_t> targetShape = {input[0]};
+  targetShape.append(input.begin() + 2, input.end());
+  if (shapeOf(getTarget()) != ArrayRef<int64_t>(targetShape))
+    return emitOpError("target shape ")
+           << formatShape(shapeOf(getTarget())) << " does not match "
+           << formatShape(targetShape) << " (input shape without C)";
+  if (getWeight() &&
+      failed(verifyChannelParams(*this, ValueRange{getWeight()}, input[1])))
+    return failure();
+  StringRef reduction = getReduction();
+  if (reduction == "none")
+    return verifyResultShape(*this, targetShape);
+  if (reduction != "sum" && reduction != "mean")
+    return emitOpError("reduction must be 'none', 'sum' or 'mean', got '")
+           << reduction << "'";
+  return verifyResultShape(*this, {});
 }

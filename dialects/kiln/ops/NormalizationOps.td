@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Batch/instance/group/layer/RMS normalization, Lp and mean-variance
-// normalization, local response normalization, softmax, log-softmax and
-// hardmax.
+// normalization, local response normalization, softmax, log-softmax,
+// hardmax and the negative log-likelihood loss.
 //
 //===----------------------------------------------------------------------===//
 
@@ -215,5 +215,33 @@ def Kiln_SoftmaxOp : Kiln_SoftmaxLikeOp<"softmax", "softmax">;
 def Kiln_LogSoftmaxOp : Kiln_SoftmaxLikeOp<"log_softmax", "log of softmax">;
 def Kiln_HardmaxOp : Kiln_SoftmaxLikeOp<"hardmax",
     "one-hot of the first maximum">;
+
+def Kiln_NLLLossOp : Kiln_Op<"nll_loss"> {
+  let summary = "negative log-likelihood loss (ONNX NegativeLogLikelihoodLoss)";
+  let description = [{
+    `input` holds log-probabilities of shape N x C x d1 x ... x dk and
+    `target` class indices of shape N x d1 x ... x dk. Each position's loss
+    is `-input[n, target[n, d], d] * weight[target[n, d]]` (weight 1 when
+    `weight` is absent), and 0 with weight 0 where the target equals
+    `ignore_index`. `reduction` is "none" (the N x d1 x ... losses), "sum"
+    (their sum, rank 0) or "mean" (the sum divided by the sum of the
+    weights used, rank 0). A target outside [0, C) that is not
+    `ignore_index` is an evaluation error. ONNX SoftmaxCrossEntropyLoss is
+    this op applied to `kiln.log_softmax` along axis 1.
+
+    Example:
+
+    ```mlir
+    %l = kiln.nll_loss %logp, %t {reduction = "mean", ignore_index = -1 : i64}
+         : (tensor<4x10xf32>, tensor<4xi64>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$target,
+                   Optional<Kiln_Tensor>:$weight, StrAttr:$reduction,
+                   OptionalAttr<I64Attr>:$ignore_index);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
 
 #endif // KILN_DIALECTS_KILN_OPS_NORMALIZATIONOPS_TD

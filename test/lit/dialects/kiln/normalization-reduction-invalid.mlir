@@ -110,3 +110,27 @@ func.func @topk_k(%x: tensor<2x3xf32>) -> tensor<2x4xf32> {
   %v, %i = kiln.topk %x {k = 4 : i64, axis = 1 : i64} : (tensor<2x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xi64>)
   return %v : tensor<2x4xf32>
 }
+
+// -----
+
+func.func @nll_target(%x: tensor<3x4x2xf32>, %t: tensor<3x4xi64>) -> tensor<f32> {
+  // expected-error @+1 {{target shape 3x4 does not match 3x2 (input shape without C)}}
+  %0 = kiln.nll_loss %x, %t {reduction = "mean"} : (tensor<3x4x2xf32>, tensor<3x4xi64>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @nll_reduction(%x: tensor<3x4xf32>, %t: tensor<3xi64>) -> tensor<f32> {
+  // expected-error @+1 {{reduction must be 'none', 'sum' or 'mean', got 'max'}}
+  %0 = kiln.nll_loss %x, %t {reduction = "max"} : (tensor<3x4xf32>, tensor<3xi64>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @nll_result(%x: tensor<3x4xf32>, %t: tensor<3xi64>) -> tensor<f32> {
+  // expected-error @+1 {{result shape scalar does not match the inferred shape 3}}
+  %0 = kiln.nll_loss %x, %t {reduction = "none"} : (tensor<3x4xf32>, tensor<3xi64>) -> tensor<f32>
+  return %0 : tensor<f32>
+}

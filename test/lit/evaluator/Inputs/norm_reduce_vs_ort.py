@@ -214,6 +214,26 @@ def cases_by_opset():
                  rand([4], np.float64)], {"num_groups": 4})]
     c[21] = r21
 
+    # The losses, with and without weights, ignore_index, every reduction.
+    r13 = []
+    for shape in ([5, 4], [3, 4, 2], [2, 4, 3, 2]):
+        labels = RNG.integers(0, 4, size=[shape[0]] + shape[2:])
+        labels.flat[0] = 3
+        for op in ("NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"):
+            for reduction in ("none", "sum", "mean"):
+                for weighted in (False, True):
+                    for ii in (None, 3, -7):
+                        attrs = {"reduction": reduction}
+                        if ii is not None:
+                            attrs["ignore_index"] = ii
+                        inputs = [rand(shape), labels.astype(
+                            np.int32 if weighted else np.int64)]
+                        if weighted:
+                            inputs.append(rand([4], low=0.2, high=2.0))
+                        outs = 2 if op == "SoftmaxCrossEntropyLoss" else 1
+                        r13.append(Case(op, inputs, attrs, outputs=outs))
+    c[13] = r13
+
     flags = RNG.integers(0, 2, size=[3, 4, 2]).astype(np.bool_)
     c[20] = [Case(op, [flags, None], {"keepdims": keep},
                   {} if axes is None else {1: np.array(axes, np.int64)})
