@@ -33,8 +33,7 @@ namespace {
 
 /// Returns the mean and population variance of |count| values of |x|
 /// starting at |first|.
-std::pair<double, double> meanAndVariance(const double *first,
-                                          int64_t count) {
+std::pair<double, double> meanAndVariance(const double *first, int64_t count) {
   if (count == 0)
     return {std::nan(""), std::nan("")};
   double sum = 0;
@@ -268,9 +267,9 @@ LogicalResult lrnKernel(Operation *op, KernelContext &ctx) {
           squares += v * v;
         }
         int64_t at = (o * split.dim + c) * split.inner + i;
-        y[at] = x[at] / std::pow(bias + alpha / static_cast<double>(size) *
-                                             squares,
-                                 beta);
+        y[at] =
+            x[at] /
+            std::pow(bias + alpha / static_cast<double>(size) * squares, beta);
       }
     }
   storeDoubles(y, ctx.result());
@@ -367,9 +366,8 @@ LogicalResult nllLossKernel(Operation *op, KernelContext &ctx) {
       if (ignore && t == *ignore)
         continue;
       if (t < 0 || t >= classes)
-        return ctx.fail("target " + llvm::Twine(t) +
-                        " is out of range for " + llvm::Twine(classes) +
-                        " classes");
+        return ctx.fail("target " + llvm::Twine(t) + " is out of range for " +
+                        llvm::Twine(classes) + " classes");
       double w = weightTensor ? weight[t] : 1.0;
       losses[at] = -x[(n * classes + t) * split.inner + i] * w;
       sum += losses[at];

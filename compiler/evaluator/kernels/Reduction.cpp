@@ -69,9 +69,8 @@ void reduceFloat(const Tensor &in, Tensor &out, llvm::ArrayRef<int64_t> axes,
     init = 1;
   std::vector<double> acc(outN, init);
   auto walk = [&](auto &&fn) {
-    forEachReduced(in.shape, axes, [&](int64_t i, int64_t o) {
-      acc[o] = fn(acc[o], x[i]);
-    });
+    forEachReduced(in.shape, axes,
+                   [&](int64_t i, int64_t o) { acc[o] = fn(acc[o], x[i]); });
   };
   switch (kind) {
   case Reduction::Sum:
@@ -141,14 +140,12 @@ void reduceInt(const Tensor &in, Tensor &out, llvm::ArrayRef<int64_t> axes,
     init = 1;
   std::vector<uint64_t> acc(outN, init);
   auto walk = [&](auto &&fn) {
-    forEachReduced(in.shape, axes, [&](int64_t i, int64_t o) {
-      acc[o] = fn(acc[o], x[i]);
-    });
+    forEachReduced(in.shape, axes,
+                   [&](int64_t i, int64_t o) { acc[o] = fn(acc[o], x[i]); });
   };
   // Unsigned arithmetic wraps like the two's-complement types do.
   auto less = [isSigned](uint64_t a, uint64_t b) {
-    return isSigned ? static_cast<int64_t>(a) < static_cast<int64_t>(b)
-                    : a < b;
+    return isSigned ? static_cast<int64_t>(a) < static_cast<int64_t>(b) : a < b;
   };
   switch (kind) {
   case Reduction::Sum:
@@ -171,9 +168,7 @@ void reduceInt(const Tensor &in, Tensor &out, llvm::ArrayRef<int64_t> axes,
     break;
   case Reduction::L2:
   case Reduction::SumSquare:
-    walk([&](uint64_t a, uint64_t v) {
-      return a + wrapToType(type, v * v);
-    });
+    walk([&](uint64_t a, uint64_t v) { return a + wrapToType(type, v * v); });
     break;
   case Reduction::LogSum:
   case Reduction::LogSumExp:
@@ -190,10 +185,9 @@ void reduceInt(const Tensor &in, Tensor &out, llvm::ArrayRef<int64_t> axes,
       else
         value /= static_cast<uint64_t>(count);
     } else if (kind == Reduction::L2) {
-      double root = std::sqrt(isSigned
-                                  ? static_cast<double>(
-                                        static_cast<int64_t>(value))
-                                  : static_cast<double>(value));
+      double root =
+          std::sqrt(isSigned ? static_cast<double>(static_cast<int64_t>(value))
+                             : static_cast<double>(value));
       value = static_cast<uint64_t>(static_cast<int64_t>(root));
     }
     storeInt(out, o, static_cast<int64_t>(value));
@@ -201,8 +195,7 @@ void reduceInt(const Tensor &in, Tensor &out, llvm::ArrayRef<int64_t> axes,
 }
 
 template <typename OpTy>
-LogicalResult reduceKernel(Operation *op, KernelContext &ctx,
-                           Reduction kind) {
+LogicalResult reduceKernel(Operation *op, KernelContext &ctx, Reduction kind) {
   auto reduce = cast<OpTy>(op);
   const Tensor &in = ctx.get(reduce.getInput());
   Tensor &out = ctx.result();
@@ -224,8 +217,7 @@ LogicalResult reduceKernel(Operation *op, KernelContext &ctx,
 
 /// Returns true when |v| beats the current extremum |best| (NaN beats
 /// numbers; among equal values the first wins, or the last with |last|).
-template <typename T>
-bool beats(T v, T best, bool isMax, bool last) {
+template <typename T> bool beats(T v, T best, bool isMax, bool last) {
   if constexpr (std::is_floating_point_v<T>) {
     if (std::isnan(best))
       return last && std::isnan(v);
@@ -353,9 +345,8 @@ template <typename T> bool greater(T a, T b) {
 }
 
 template <typename T>
-void topK(const std::vector<T> &x, const AxisSplit &in, int64_t k,
-          bool largest, const Tensor &input, Tensor &values,
-          Tensor &indices) {
+void topK(const std::vector<T> &x, const AxisSplit &in, int64_t k, bool largest,
+          const Tensor &input, Tensor &values, Tensor &indices) {
   size_t elem = dtypeSize(input.dtype);
   int64_t *outIndices = indices.as<int64_t>();
   std::vector<int64_t> order(in.dim);
@@ -379,8 +370,8 @@ void topK(const std::vector<T> &x, const AxisSplit &in, int64_t k,
       int64_t dst = outBase + j * in.inner;
       int64_t src = base + order[j] * in.inner;
       outIndices[dst] = order[j];
-      copyBytes(values.data.data() + dst * elem,
-                input.data.data() + src * elem, elem);
+      copyBytes(values.data.data() + dst * elem, input.data.data() + src * elem,
+                elem);
     }
   }
 }

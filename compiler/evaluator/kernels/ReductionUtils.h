@@ -127,8 +127,8 @@ inline std::pair<int64_t, int64_t> splitAt(llvm::ArrayRef<int64_t> shape,
 /// with o the row-major index of its slot in the reduction over |axes|
 /// (the same index with or without keepdims).
 template <typename Fn>
-void forEachReduced(llvm::ArrayRef<int64_t> shape,
-                    llvm::ArrayRef<int64_t> axes, Fn &&fn) {
+void forEachReduced(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> axes,
+                    Fn &&fn) {
   llvm::SmallVector<int64_t> kept(shape);
   for (int64_t axis : axes)
     kept[axis] = 1;

@@ -94,10 +94,10 @@ LogicalResult convertBatchNorm(NodeImporter &n) {
     if (failed(checkShape(n, i, {*channels}, names[i - 1])))
       return failure();
   OpBuilder &b = n.builder();
-  n.setOutput(0, BatchNormOp::create(
-                     b, n.loc(), n.inputType(0), n.input(0), n.input(1),
-                     n.input(2), n.input(3), n.input(4),
-                     b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f))));
+  n.setOutput(
+      0, BatchNormOp::create(b, n.loc(), n.inputType(0), n.input(0), n.input(1),
+                             n.input(2), n.input(3), n.input(4),
+                             b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f))));
   return success();
 }
 
@@ -105,15 +105,14 @@ LogicalResult convertInstanceNorm(NodeImporter &n) {
   if (failed(checkFloatInputs(n, {0, 1, 2})))
     return failure();
   auto channels = channelsOf(n);
-  if (failed(channels) ||
-      failed(checkShape(n, 1, {*channels}, "scale")) ||
+  if (failed(channels) || failed(checkShape(n, 1, {*channels}, "scale")) ||
       failed(checkShape(n, 2, {*channels}, "B")))
     return failure();
   OpBuilder &b = n.builder();
-  n.setOutput(0, InstanceNormOp::create(
-                     b, n.loc(), n.inputType(0), n.input(0), n.input(1),
-                     n.input(2),
-                     b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f))));
+  n.setOutput(0,
+              InstanceNormOp::create(
+                  b, n.loc(), n.inputType(0), n.input(0), n.input(1),
+                  n.input(2), b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f))));
   return success();
 }
 
@@ -165,11 +164,11 @@ LogicalResult convertGroupNorm(NodeImporter &n) {
     if (stashType != kOnnxFloat)
       return n.unsupported("stash_type = " + llvm::Twine(stashType));
   }
-  n.setOutput(0, GroupNormOp::create(
-                     b, n.loc(), n.inputType(0), n.input(0), scale, bias,
-                     b.getI64IntegerAttr(groups),
-                     b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f)),
-                     b.getI64IntegerAttr(stashType)));
+  n.setOutput(
+      0, GroupNormOp::create(b, n.loc(), n.inputType(0), n.input(0), scale,
+                             bias, b.getI64IntegerAttr(groups),
+                             b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f)),
+                             b.getI64IntegerAttr(stashType)));
   return success();
 }
 
@@ -234,12 +233,12 @@ LogicalResult convertRMSNorm(NodeImporter &n) {
     return failure();
   OpBuilder &b = n.builder();
   // Y has the type of the scale (ONNX's V).
-  n.setOutput(0, RMSNormOp::create(
-                     b, n.loc(),
-                     n.tensorType(n.inputShape(0), n.inputElementType(1)),
-                     n.input(0), n.input(1), b.getI64IntegerAttr(*axis),
-                     b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f)),
-                     b.getI64IntegerAttr(*stashType)));
+  n.setOutput(
+      0, RMSNormOp::create(b, n.loc(),
+                           n.tensorType(n.inputShape(0), n.inputElementType(1)),
+                           n.input(0), n.input(1), b.getI64IntegerAttr(*axis),
+                           b.getF32FloatAttr(n.getFloat("epsilon", 1e-5f)),
+                           b.getI64IntegerAttr(*stashType)));
   return success();
 }
 
@@ -253,19 +252,17 @@ LogicalResult convertLpNormalization(NodeImporter &n) {
   if (p != 1 && p != 2)
     return n.unsupported("p = " + llvm::Twine(p) + " (ONNX allows 1 or 2)");
   OpBuilder &b = n.builder();
-  n.setOutput(0, LpNormalizationOp::create(b, n.loc(), n.inputType(0),
-                                           n.input(0),
-                                           b.getI64IntegerAttr(*axis),
-                                           b.getI64IntegerAttr(p)));
+  n.setOutput(0, LpNormalizationOp::create(
+                     b, n.loc(), n.inputType(0), n.input(0),
+                     b.getI64IntegerAttr(*axis), b.getI64IntegerAttr(p)));
   return success();
 }
 
 LogicalResult convertMeanVarianceNormalization(NodeImporter &n) {
   if (failed(checkFloatInputs(n, {0})))
     return failure();
-  std::vector<int64_t> axes = n.hasAttr("axes")
-                                  ? n.getInts("axes")
-                                  : std::vector<int64_t>{0, 2, 3};
+  std::vector<int64_t> axes =
+      n.hasAttr("axes") ? n.getInts("axes") : std::vector<int64_t>{0, 2, 3};
   SmallVector<int64_t> normalized;
   for (int64_t axis : axes) {
     auto a = n.normalizeAxis(axis, n.inputRank(0), "axes entry");
@@ -342,8 +339,8 @@ template <typename OpTy> LogicalResult convertSoftmaxLike(NodeImporter &n) {
   for (int64_t d = 0; d < rank; ++d)
     (d < axis ? rows : cols) *= shape[d];
   Value flat = n.reshape(n.input(0), {rows, cols});
-  Value result = OpTy::create(b, n.loc(), flat.getType(), flat,
-                              b.getI64IntegerAttr(1));
+  Value result =
+      OpTy::create(b, n.loc(), flat.getType(), flat, b.getI64IntegerAttr(1));
   n.setOutput(0, n.reshape(result, shape));
   return success();
 }
@@ -351,7 +348,8 @@ template <typename OpTy> LogicalResult convertSoftmaxLike(NodeImporter &n) {
 /// Builds the kiln.nll_loss of ONNX NegativeLogLikelihoodLoss (or of the
 /// loss part of SoftmaxCrossEntropyLoss) on log-probabilities |logProb|.
 FailureOr<Value> buildNLLLoss(NodeImporter &n, Value logProb) {
-  ArrayRef<int64_t> input = cast<RankedTensorType>(logProb.getType()).getShape();
+  ArrayRef<int64_t> input =
+      cast<RankedTensorType>(logProb.getType()).getShape();
   if (input.size() < 2) {
     n.emitError() << "expected an input of rank >= 2 (N x C x ...), got rank "
                   << input.size();
@@ -409,9 +407,9 @@ LogicalResult convertSoftmaxCrossEntropyLoss(NodeImporter &n) {
                   << n.inputRank(0);
     return failure();
   }
-  Value logProb = LogSoftmaxOp::create(n.builder(), n.loc(), n.inputType(0),
-                                       n.input(0),
-                                       n.builder().getI64IntegerAttr(1));
+  Value logProb =
+      LogSoftmaxOp::create(n.builder(), n.loc(), n.inputType(0), n.input(0),
+                           n.builder().getI64IntegerAttr(1));
   auto loss = buildNLLLoss(n, logProb);
   if (failed(loss))
     return failure();

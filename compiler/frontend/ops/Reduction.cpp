@@ -182,9 +182,8 @@ template <typename OpTy> LogicalResult convertArgReduce(NodeImporter &n) {
     return failure();
   }
   OpBuilder &b = n.builder();
-  n.setOutput(0, OpTy::create(b, n.loc(),
-                              n.tensorType(*shape, b.getI64Type()), n.input(0),
-                              b.getI64IntegerAttr(*axis),
+  n.setOutput(0, OpTy::create(b, n.loc(), n.tensorType(*shape, b.getI64Type()),
+                              n.input(0), b.getI64IntegerAttr(*axis),
                               b.getBoolAttr(keepdims), b.getBoolAttr(last)));
   return success();
 }
@@ -232,8 +231,7 @@ LogicalResult convertTopK(NodeImporter &n) {
     if (failed(values))
       return failure();
     if (values->size() != 1) {
-      n.emitError() << "input 'K' must hold one value, got "
-                    << values->size();
+      n.emitError() << "input 'K' must hold one value, got " << values->size();
       return failure();
     }
     k = (*values)[0];
@@ -250,10 +248,11 @@ LogicalResult convertTopK(NodeImporter &n) {
   SmallVector<int64_t> shape(in);
   shape[*axis] = k;
   OpBuilder &b = n.builder();
-  auto op = TopKOp::create(b, n.loc(), n.tensorType(shape, n.inputElementType(0)),
-                           n.tensorType(shape, b.getI64Type()), n.input(0),
-                           b.getI64IntegerAttr(k), b.getI64IntegerAttr(*axis),
-                           b.getBoolAttr(largest), b.getBoolAttr(sorted));
+  auto op =
+      TopKOp::create(b, n.loc(), n.tensorType(shape, n.inputElementType(0)),
+                     n.tensorType(shape, b.getI64Type()), n.input(0),
+                     b.getI64IntegerAttr(k), b.getI64IntegerAttr(*axis),
+                     b.getBoolAttr(largest), b.getBoolAttr(sorted));
   n.setOutput(0, op.getValues());
   n.setOutput(1, op.getIndices());
   return success();
@@ -267,8 +266,7 @@ void registerReductionConverters(ConverterRegistry &r) {
   // into an input elsewhere, 20 added bool to ReduceMax/Min, and 28 dropped
   // integer types from ReduceLogSum/LogSumExp.
   using R = Reduction;
-  r.add("", "ReduceSum", {1, 11, 13},
-        convertReduce<ReduceSumOp, R::Sum, 13>);
+  r.add("", "ReduceSum", {1, 11, 13}, convertReduce<ReduceSumOp, R::Sum, 13>);
   r.add("", "ReduceMean", {1, 11, 13, 18},
         convertReduce<ReduceMeanOp, R::Mean, 18>);
   r.add("", "ReduceMax", {1, 11, 12, 13, 18, 20},
@@ -277,10 +275,8 @@ void registerReductionConverters(ConverterRegistry &r) {
         convertReduce<ReduceMinOp, R::Min, 18>);
   r.add("", "ReduceProd", {1, 11, 13, 18},
         convertReduce<ReduceProdOp, R::Prod, 18>);
-  r.add("", "ReduceL1", {1, 11, 13, 18},
-        convertReduce<ReduceL1Op, R::L1, 18>);
-  r.add("", "ReduceL2", {1, 11, 13, 18},
-        convertReduce<ReduceL2Op, R::L2, 18>);
+  r.add("", "ReduceL1", {1, 11, 13, 18}, convertReduce<ReduceL1Op, R::L1, 18>);
+  r.add("", "ReduceL2", {1, 11, 13, 18}, convertReduce<ReduceL2Op, R::L2, 18>);
   r.add("", "ReduceLogSum", {1, 11, 13, 18, 28},
         convertReduce<ReduceLogSumOp, R::LogSum, 18>);
   r.add("", "ReduceLogSumExp", {1, 11, 13, 18, 28},

@@ -66,8 +66,8 @@ LogicalResult GroupNormOp::verify() {
   int64_t groups = static_cast<int64_t>(getNumGroups());
   if (groups <= 0 || channels % groups != 0)
     return emitOpError("num_groups ")
-           << groups << " must be positive and divide the "
-           << channels << " channels";
+           << groups << " must be positive and divide the " << channels
+           << " channels";
   return verifyChannelParams(*this, ValueRange{getScale(), getBias()},
                              channels);
 }

@@ -6,6 +6,9 @@ Usage:
   node_model.py OUT.onnx OP [--opset N] [--in NAME:TYPE:SHAPE]...
       [--init NAME:TYPE:SHAPE:VALUES]... [--attr NAME=PYTHON_VALUE]...
       [--out NAME]...
+  node_model.py --models-from TEST_FILE PREFIX
+      writes PREFIX.NAME.onnx for every line "MODEL: NAME OP ARGS..." of
+      TEST_FILE (ARGS as above, shell-quoted), all in one process.
 
 TYPE is a numpy dtype name (float32, int64, ...); SHAPE is "2x3x4" ("" or
 "scalar" for rank 0); VALUES is a Python list literal. An input name of ""
@@ -14,6 +17,8 @@ literals: 1, 1e-3, [0, 2], 'tanh'.
 """
 import argparse
 import ast
+import shlex
+import sys
 
 import numpy as np
 import onnx
@@ -26,7 +31,7 @@ def parse_shape(text):
     return [int(d) for d in text.split("x")]
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("op")
@@ -35,7 +40,7 @@ def main():
     parser.add_argument("--init", action="append", default=[])
     parser.add_argument("--attr", action="append", default=[])
     parser.add_argument("--out", dest="outputs", action="append", default=[])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     graph_inputs, initializers, node_inputs = [], [], []
     for spec in args.inputs:
@@ -70,5 +75,18 @@ def main():
     onnx.save(model, args.out)
 
 
+def models_from(test_file, prefix):
+    with open(test_file) as f:
+        for line in f:
+            marker = line.find("MODEL:")
+            if marker < 0:
+                continue
+            words = shlex.split(line[marker + len("MODEL:"):])
+            main([f"{prefix}.{words[0]}.onnx"] + words[1:])
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--models-from":
+        models_from(sys.argv[2], sys.argv[3])
+    else:
+        main()
