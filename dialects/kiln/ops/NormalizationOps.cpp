@@ -1,8 +1,10 @@
 //===- NormalizationOps.cpp - Verifiers of normalization ops ----*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Parameter-shape checks of batch/instance/group/layer/RMS normalization and
-// the axis checks of the softmax family.
+// Parameter-shape checks of batch/instance/group/layer/RMS normalization,
+// the stash types of the last three, the axis checks of Lp / mean-variance
+// normalization and the softmax family, the window of LRN, and the shapes
+// of the negative log-likelihood loss.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,15 +48,26 @@ LogicalResult InstanceNormOp::verify() {
                              shapeOf(getInput())[1]);
 }
 
+/// Checks that |stashType| is the ONNX code of a float type the kernels
+/// compute in (1 float32, 10 float16, 11 float64, 16 bfloat16).
+static LogicalResult verifyStashType(Operation *op, int64_t stashType) {
+  if (stashType != 1 && stashType != 10 && stashType != 11 && stashType != 16)
+    return op->emitOpError("stash_type ")
+           << stashType
+           << " is not a floating-point type code (expected 1, 10, 11 or 16)";
+  return success();
+}
+
 LogicalResult GroupNormOp::verify() {
-  if (failed(verifyChannelsFirst(*this, getInput())))
+  if (failed(verifyChannelsFirst(*this, getInput())) ||
+      failed(verifyStashType(*this, getStashType())))
     return failure();
   int64_t channels = shapeOf(getInput())[1];
   int64_t groups = static_cast<int64_t>(getNumGroups());
   if (groups <= 0 || channels % groups != 0)
     return emitOpError("num_groups ")
-           << groups << " must be positive and divide the "
-           << channels << " channels";
+           << groups << " must be positive and divide the " << channels
+           << " channels";
   return verifyChannelParams(*this, ValueRange{getScale(), getBias()},
                              channels);
 }
@@ -80,7 +93,8 @@ LogicalResult LayerNormOp::verify() {
   SmallVector<Value> params = {getScale()};
   if (getBias())
     params.push_back(getBias());
-  if (failed(verifyTrailingNorm(*this, getInput(), getAxis(), params)))
+  if (failed(verifyTrailingNorm(*this, getInput(), getAxis(), params)) ||
+      failed(verifyStashType(*this, getStashType())))
     return failure();
   SmallVector<int64_t> statShape(shapeOf(getInput()));
   for (size_t i = getAxis(); i < statShape.size(); ++i)
@@ -92,8 +106,39 @@ LogicalResult LayerNormOp::verify() {
 }
 
 LogicalResult RMSNormOp::verify() {
+  if (failed(verifyStashType(*this, getStashType())))
+    return failure();
   return verifyTrailingNorm(*this, getInput(), getAxis(),
                             ValueRange{getScale()});
+}
+
+LogicalResult LpNormalizationOp::verify() {
+  if (getP() != 1 && getP() != 2)
+    return emitOpError("p must be 1 or 2, got ") << getP();
+  return verifyAxis(*this, getAxis(), shapeOf(getInput()).size());
+}
+
+LogicalResult MeanVarianceNormalizationOp::verify() {
+  ArrayRef<int64_t> axes = getAxes();
+  int64_t rank = shapeOf(getInput()).size();
+  if (axes.empty())
+    return emitOpError("expected at least one axis");
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (failed(verifyAxis(*this, axes[i], rank)))
+      return failure();
+    if (i > 0 && axes[i] <= axes[i - 1])
+      return emitOpError("axes must be sorted and unique");
+  }
+  return success();
+}
+
+LogicalResult LRNOp::verify() {
+  if (getSize() < 1)
+    return emitOpError("size must be positive, got ") << getSize();
+  if (shapeOf(getInput()).size() < 2)
+    return emitOpError("expected input of rank >= 2 (N x C x ...), got rank ")
+           << shapeOf(getInput()).size();
+  return success();
 }
 
 LogicalResult SoftmaxOp::verify() {
@@ -104,4 +149,27 @@ LogicalResult LogSoftmaxOp::verify() {
 }
 LogicalResult HardmaxOp::verify() {
   return verifyAxis(*this, getAxis(), shapeOf(getInput()).size());
+}
+
+LogicalResult NLLLossOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (input.size() < 2)
+    return emitOpError("expected input of rank >= 2 (N x C x ...), got rank ")
+           << input.size();
+  SmallVector<int64_t> targetShape = {input[0]};
+  targetShape.append(input.begin() + 2, input.end());
+  if (shapeOf(getTarget()) != ArrayRef<int64_t>(targetShape))
+    return emitOpError("target shape ")
+           << formatShape(shapeOf(getTarget())) << " does not match "
+           << formatShape(targetShape) << " (input shape without C)";
+  if (getWeight() &&
+      failed(verifyChannelParams(*this, ValueRange{getWeight()}, input[1])))
+    return failure();
+  StringRef reduction = getReduction();
+  if (reduction == "none")
+    return verifyResultShape(*this, targetShape);
+  if (reduction != "sum" && reduction != "mean")
+    return emitOpError("reduction must be 'none', 'sum' or 'mean', got '")
+           << reduction << "'";
+  return verifyResultShape(*this, {});
 }

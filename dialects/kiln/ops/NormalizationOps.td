@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Batch/instance/group/layer/RMS normalization, Lp and mean-variance
-// normalization, local response normalization, softmax, log-softmax and
-// hardmax.
+// normalization, local response normalization, softmax, log-softmax,
+// hardmax and the negative log-likelihood loss.
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,7 +61,12 @@ def Kiln_GroupNormOp : Kiln_Op<"group_norm"> {
     Splits the channels into `num_groups` groups, normalizes each group over
     its channels and spatial positions, then applies per-channel `scale` and
     `bias` (opset 21 semantics; the importer expands opset-18 per-group
-    scales to channels). `stash_type` 1 computes in float32.
+    scales to channels). The statistics and the normalized value are
+    computed in (at least) the precision of `stash_type`, an ONNX
+    TensorProto element type code (1 float32, 10 float16, 11 float64,
+    16 bfloat16), and the normalized value is rounded to it and then to the
+    input type before the scale and bias apply. Opset 21 gives `stash_type`
+    (1 by default); for opset 18 the importer sets the input's own type.
 
     Example:
 
@@ -73,7 +78,8 @@ def Kiln_GroupNormOp : Kiln_Op<"group_norm"> {
     ```
   }];
   let arguments = (ins Kiln_Tensor:$input, Kiln_Tensor:$scale,
-                   Kiln_Tensor:$bias, I64Attr:$num_groups, F32Attr:$epsilon);
+                   Kiln_Tensor:$bias, I64Attr:$num_groups, F32Attr:$epsilon,
+                   DefaultValuedAttr<I64Attr, "1">:$stash_type);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -130,6 +136,8 @@ def Kiln_LpNormalizationOp : Kiln_Op<"lp_normalization",
     [SameOperandsAndResultType]> {
   let summary = "Lp normalization along one axis (p = 1 or 2)";
   let description = [{
+    `x / norm_p(x along axis)`; where the norm is 0 the result is 0.
+
     Example:
 
     ```mlir
@@ -140,12 +148,17 @@ def Kiln_LpNormalizationOp : Kiln_Op<"lp_normalization",
   let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis, I64Attr:$p);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
 }
 
 def Kiln_MeanVarianceNormalizationOp : Kiln_Op<"mean_variance_normalization",
     [SameOperandsAndResultType]> {
   let summary = "(x - mean) / sqrt(var) over axes (ONNX MVN)";
   let description = [{
+    `(x - mean) / (sqrt(variance) + 1e-9)` with the mean and the
+    (population) variance taken over `axes` (sorted, unique, non-negative),
+    as ONNX's function body defines it.
+
     Example:
 
     ```mlir
@@ -156,11 +169,15 @@ def Kiln_MeanVarianceNormalizationOp : Kiln_Op<"mean_variance_normalization",
   let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$axes);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
 }
 
 def Kiln_LRNOp : Kiln_Op<"lrn", [SameOperandsAndResultType]> {
   let summary = "local response normalization across channels";
   let description = [{
+    `x / (bias + alpha / size * sum(x^2 over channels c - floor((size-1)/2)
+    .. c + ceil((size-1)/2)))^beta` on an N x C x ... input.
+
     Example:
 
     ```mlir
@@ -172,6 +189,7 @@ def Kiln_LRNOp : Kiln_Op<"lrn", [SameOperandsAndResultType]> {
                    F32Attr:$bias, I64Attr:$size);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
 }
 
 class Kiln_SoftmaxLikeOp<string mnemonic, string what>
@@ -197,5 +215,33 @@ def Kiln_SoftmaxOp : Kiln_SoftmaxLikeOp<"softmax", "softmax">;
 def Kiln_LogSoftmaxOp : Kiln_SoftmaxLikeOp<"log_softmax", "log of softmax">;
 def Kiln_HardmaxOp : Kiln_SoftmaxLikeOp<"hardmax",
     "one-hot of the first maximum">;
+
+def Kiln_NLLLossOp : Kiln_Op<"nll_loss"> {
+  let summary = "negative log-likelihood loss (ONNX NegativeLogLikelihoodLoss)";
+  let description = [{
+    `input` holds log-probabilities of shape N x C x d1 x ... x dk and
+    `target` class indices of shape N x d1 x ... x dk. Each position's loss
+    is `-input[n, target[n, d], d] * weight[target[n, d]]` (weight 1 when
+    `weight` is absent), and 0 with weight 0 where the target equals
+    `ignore_index`. `reduction` is "none" (the N x d1 x ... losses), "sum"
+    (their sum, rank 0) or "mean" (the sum divided by the sum of the
+    weights used, rank 0). A target outside [0, C) that is not
+    `ignore_index` is an evaluation error. ONNX SoftmaxCrossEntropyLoss is
+    this op applied to `kiln.log_softmax` along axis 1.
+
+    Example:
+
+    ```mlir
+    %l = kiln.nll_loss %logp, %t {reduction = "mean", ignore_index = -1 : i64}
+         : (tensor<4x10xf32>, tensor<4xi64>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Kiln_IndexTensor:$target,
+                   Optional<Kiln_Tensor>:$weight, StrAttr:$reduction,
+                   OptionalAttr<I64Attr>:$ignore_index);
+  let results = (outs Kiln_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
 
 #endif // KILN_DIALECTS_KILN_OPS_NORMALIZATIONOPS_TD

@@ -54,8 +54,7 @@ LogicalResult TopKOp::verify() {
   if (failed(verifyAxis(*this, axis, input.size())))
     return failure();
   if (k < 0 || k > input[axis])
-    return emitOpError("k = ") << k << " must be in [0, " << input[axis]
-                               << "]";
+    return emitOpError("k = ") << k << " must be in [0, " << input[axis] << "]";
   SmallVector<int64_t> expected(input);
   expected[axis] = k;
   if (failed(verifyShape(*this, getValues(), expected, "values")))
