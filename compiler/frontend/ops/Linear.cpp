@@ -186,23 +186,14 @@ LogicalResult convertConvTranspose(NodeImporter &n) {
                         (kernel[d] - 1) * (*dilations)[d] + 1;
       int64_t total = natural - outputShape[d];
       // Version 11 splits the total padding as (total / 2, total - total /
-      // 2) under SAME_UPPER and the other way round otherwise; version 1
-      // specified the opposite. The ONNX reference implementation divides
-      // with floor, which the test data pins, and for explicit output_shape
-      // without auto_pad it pads only at the end: it agrees with the
-      // specification for totals of 0 and -1 only. Where the conventions
-      // disagree, or the start would need negative padding, Kiln refuses.
-      int64_t begin;
-      bool agreed;
-      if (n.version() < 11) {
-        begin = autoPad == "SAME_UPPER" ? total - floorHalf(total)
-                                        : floorHalf(total);
-        agreed = total >= 0;
-      } else {
-        begin = autoPad == "SAME_UPPER" ? floorHalf(total)
-                                        : total - floorHalf(total);
-        agreed = same ? begin >= 0 : (total == 0 || total == -1);
-      }
+      // 2) under SAME_UPPER and the other way round otherwise, dividing
+      // with floor as the ONNX reference does (the test data pins a total
+      // of -1 to one extra output at the end); onnxruntime agrees. Version
+      // 1 specified the opposite split, so only even totals are unambiguous
+      // there. A start that would need negative padding is refused.
+      int64_t begin = autoPad == "SAME_UPPER" ? floorHalf(total)
+                                              : total - floorHalf(total);
+      bool agreed = begin >= 0 && (n.version() >= 11 || total % 2 == 0);
       if (!agreed)
         return n.unsupported(
             "'output_shape' " + std::to_string(outputShape[d]) +
@@ -210,8 +201,10 @@ LogicalResult convertConvTranspose(NodeImporter &n) {
             std::to_string(total) +
             (same ? " with auto_pad '" + autoPad + "'"
                   : std::string(" without auto_pad")) +
-            ", which the ONNX specification and its reference "
-            "implementation place differently)");
+            (n.version() < 11 && total % 2 != 0
+                 ? ", which versions 1 and 11 of the ONNX specification "
+                   "place differently)"
+                 : ", which would need negative padding at the start)"));
       int64_t end = total - begin;
       // A negative end pad extends the output past the last position any
       // input reaches: that is output_padding.

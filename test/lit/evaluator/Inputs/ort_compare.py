@@ -78,6 +78,9 @@ for name, x, w, attrs in [
      {"strides": [2, 1, 2], "dilations": [1, 2, 1]}),
     ("convt_same_lower", (1, 3, 5, 5), (3, 2, 4, 4),
      {"strides": [2, 2], "auto_pad": "SAME_LOWER"}),
+    ("convt_same_upper_odd", (2, 1, 5), (1, 2, 4), {"auto_pad": "SAME_UPPER"}),
+    ("convt_output_shape", (1, 2, 5, 4), (2, 3, 4, 3),
+     {"strides": [1, 2], "output_shape": [5, 8]}),
 ]:
     case(name, "ConvTranspose", [rand(*x)], attrs, [rand(*w), rand(w[1] * attrs.get("group", 1))])
 

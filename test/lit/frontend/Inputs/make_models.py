@@ -10,7 +10,7 @@ import os
 import sys
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 F = TensorProto.FLOAT
 
@@ -25,6 +25,13 @@ def model(name, nodes, inputs, outputs, inits=(), opset=21):
     )
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     m.ir_version = 8
+    # The ONNX checker of older opsets wants output shapes: infer them.
+    inferred = shape_inference.infer_shapes(m, data_prop=True)
+    known = {v.name: v for v in inferred.graph.value_info}
+    known.update({v.name: v for v in inferred.graph.output})
+    for out in m.graph.output:
+        if not out.type.tensor_type.HasField("shape"):
+            out.CopyFrom(known[out.name])
     return m
 
 
@@ -204,10 +211,27 @@ MODELS = {
         [("y", F, None)],
         [("w", np.zeros((1, 2, 3, 3), np.float32))],
     ),
-    "conv_transpose_ambiguous": lambda: model(
-        "conv_transpose_ambiguous",
+    "conv_transpose_total_2": lambda: model(
+        "conv_transpose_total_2",
         [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2],
                           output_shape=[5])],
+        [("x", F, [1, 1, 3])],
+        [("y", F, None)],
+        [("w", np.zeros((1, 1, 3), np.float32))],
+    ),
+    "conv_transpose_v1_odd": lambda: model(
+        "conv_transpose_v1_odd",
+        [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2],
+                          output_shape=[6])],
+        [("x", F, [1, 1, 3])],
+        [("y", F, [1, 1, 6])],
+        [("w", np.zeros((1, 1, 3), np.float32))],
+        opset=10,
+    ),
+    "conv_transpose_negative": lambda: model(
+        "conv_transpose_negative",
+        [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2],
+                          output_shape=[10])],
         [("x", F, [1, 1, 3])],
         [("y", F, None)],
         [("w", np.zeros((1, 1, 3), np.float32))],
@@ -216,6 +240,12 @@ MODELS = {
         "einsum_implicit",
         [helper.make_node("Einsum", ["a", "b"], ["y"], equation="ij, jk")],
         [("a", F, [2, 3]), ("b", F, [3, 4])],
+        [("y", F, None)],
+    ),
+    "einsum_mixed_case": lambda: model(
+        "einsum_mixed_case",
+        [helper.make_node("Einsum", ["a", "b"], ["y"], equation="...bA,Ac")],
+        [("a", F, [5, 2, 3]), ("b", F, [3, 4])],
         [("y", F, None)],
     ),
     "einsum_ellipsis": lambda: model(
