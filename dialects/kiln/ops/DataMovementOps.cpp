@@ -149,14 +149,29 @@ LogicalResult GatherOp::verify() {
   return verifyResultShape(*this, *expected);
 }
 
+/// Checks that |indices| of gather_elements / scatter_elements has the rank
+/// of |input| and fits inside it outside |axis|.
+static LogicalResult verifyIndicesFit(Operation *op, ArrayRef<int64_t> input,
+                                      ArrayRef<int64_t> indices,
+                                      int64_t axis) {
+  if (indices.size() != input.size())
+    return op->emitOpError("indices must have the rank of the input (")
+           << input.size() << "), got rank " << indices.size();
+  for (size_t d = 0; d < input.size(); ++d)
+    if (static_cast<int64_t>(d) != axis && indices[d] > input[d])
+      return op->emitOpError("indices ")
+             << formatShape(indices) << " exceed the input "
+             << formatShape(input) << " outside axis " << axis;
+  return success();
+}
+
 LogicalResult GatherElementsOp::verify() {
   ArrayRef<int64_t> input = shapeOf(getInput());
   ArrayRef<int64_t> indices = shapeOf(getIndices());
   if (failed(verifyAxis(*this, getAxis(), input.size())))
     return failure();
-  if (indices.size() != input.size())
-    return emitOpError("indices must have the rank of the input (")
-           << input.size() << "), got rank " << indices.size();
+  if (failed(verifyIndicesFit(*this, input, indices, getAxis())))
+    return failure();
   if (elementTypeOf(getInput()) != getType().getElementType())
     return emitOpError("result element type must match the input");
   return verifyResultShape(*this, indices);
@@ -190,9 +205,8 @@ LogicalResult ScatterElementsOp::verify() {
     return emitOpError("indices ")
            << formatShape(shapeOf(getIndices())) << " and updates "
            << formatShape(shapeOf(getUpdates())) << " differ in shape";
-  if (shapeOf(getIndices()).size() != input.size())
-    return emitOpError("indices must have the rank of the input (")
-           << input.size() << ")";
+  if (failed(verifyIndicesFit(*this, input, shapeOf(getIndices()), getAxis())))
+    return failure();
   if (getInput().getType() != getType() ||
       elementTypeOf(getUpdates()) != getType().getElementType())
     return emitOpError("input, updates and result must share the element "
