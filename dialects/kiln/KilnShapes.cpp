@@ -307,6 +307,69 @@ FailureOr<SmallVector<int64_t>> inferGatherShape(ArrayRef<int64_t> input,
   return result;
 }
 
+FailureOr<SmallVector<int64_t>> inferGatherNDShape(ArrayRef<int64_t> input,
+                                                   ArrayRef<int64_t> indices,
+                                                   int64_t batchDims,
+                                                   EmitErrorFn emitError) {
+  int64_t rank = input.size(), indexRank = indices.size();
+  if (rank < 1 || indexRank < 1)
+    return emitError() << "gather_nd needs input and indices of rank >= 1";
+  if (batchDims < 0 || batchDims >= std::min(rank, indexRank))
+    return emitError() << "batch_dims " << batchDims
+                       << " must be less than the ranks of input (" << rank
+                       << ") and indices (" << indexRank << ")";
+  for (int64_t d = 0; d < batchDims; ++d)
+    if (input[d] != indices[d])
+      return emitError() << "batch dimension " << d << " differs: input "
+                         << formatShape(input) << ", indices "
+                         << formatShape(indices);
+  int64_t tuple = indices.back();
+  if (tuple < 1 || tuple > rank - batchDims)
+    return emitError() << "index tuples of length " << tuple
+                       << " do not fit input rank " << rank
+                       << " after " << batchDims << " batch dimensions";
+  SmallVector<int64_t> result(indices.begin(), indices.end() - 1);
+  result.append(input.begin() + batchDims + tuple, input.end());
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>> inferDepthSpaceShape(ArrayRef<int64_t> input,
+                                                     int64_t blocksize,
+                                                     bool toSpace,
+                                                     EmitErrorFn emitError) {
+  if (input.size() != 4)
+    return emitError() << "expected an N x C x H x W input, got rank "
+                       << input.size();
+  if (blocksize <= 0)
+    return emitError() << "blocksize must be positive, got " << blocksize;
+  int64_t square = blocksize * blocksize;
+  if (toSpace) {
+    if (input[1] % square != 0)
+      return emitError() << "channels " << input[1]
+                         << " are not divisible by blocksize^2 = " << square;
+    return SmallVector<int64_t>{input[0], input[1] / square,
+                                input[2] * blocksize, input[3] * blocksize};
+  }
+  if (input[2] % blocksize != 0 || input[3] % blocksize != 0)
+    return emitError() << "spatial dimensions " << input[2] << "x" << input[3]
+                       << " are not divisible by blocksize " << blocksize;
+  return SmallVector<int64_t>{input[0], input[1] * square,
+                              input[2] / blocksize, input[3] / blocksize};
+}
+
+FailureOr<SmallVector<int64_t>> inferOneHotShape(ArrayRef<int64_t> indices,
+                                                 int64_t depth, int64_t axis,
+                                                 EmitErrorFn emitError) {
+  if (depth <= 0)
+    return emitError() << "depth must be positive, got " << depth;
+  if (axis < 0 || axis > static_cast<int64_t>(indices.size()))
+    return emitError() << "axis " << axis << " is out of range for rank "
+                       << indices.size() + 1;
+  SmallVector<int64_t> result(indices);
+  result.insert(result.begin() + axis, depth);
+  return result;
+}
+
 FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
                                                ArrayRef<int64_t> ranks,
                                                EmitErrorFn emitError) {
@@ -323,17 +386,30 @@ FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
     return emitError() << "einsum equation '" << equation << "' has "
                        << terms.size() << " operands but " << ranks.size()
                        << " inputs were given";
+  // Letters are case-sensitive symbols; a '.' may only appear in "...".
+  bool used[128] = {};
+  auto checkTerm = [&](StringRef term) -> LogicalResult {
+    size_t dots = term.find("...");
+    for (size_t j = 0; j < term.size(); ++j) {
+      char c = term[j];
+      if (dots != StringRef::npos && j >= dots && j < dots + 3)
+        continue;
+      if (!llvm::isAlpha(c))
+        return emitError() << "einsum equation '" << equation
+                           << "' has invalid character '" << c << "'";
+      used[static_cast<unsigned char>(c)] = true;
+    }
+    return success();
+  };
   // The ellipsis stands for the same number of dimensions in every term
   // that has one: the largest rank left over by its letters.
   int64_t ellipsisRank = 0;
   for (size_t i = 0; i < terms.size(); ++i) {
+    if (failed(checkTerm(terms[i])))
+      return failure();
     bool hasEllipsis = terms[i].contains("...");
     int64_t letters = static_cast<int64_t>(terms[i].size()) -
                       (hasEllipsis ? 3 : 0);
-    for (char c : terms[i])
-      if (c != '.' && !llvm::isAlpha(c))
-        return emitError() << "einsum equation '" << equation
-                           << "' has invalid character '" << c << "'";
     if (hasEllipsis) {
       if (ranks[i] < letters)
         return emitError() << "einsum term '" << terms[i]
@@ -345,21 +421,26 @@ FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
                          << " letters but the input has rank " << ranks[i];
     }
   }
-  if (ellipsisRank > 26)
+  StringRef rhs = arrow == StringRef::npos ? StringRef() : eq.substr(arrow + 2);
+  if (arrow != StringRef::npos && failed(checkTerm(rhs)))
+    return failure();
+  // Ellipsis dimensions get letters the equation does not use.
+  std::string ellipsis;
+  for (char c = 'A'; c <= 'z' && static_cast<int64_t>(ellipsis.size()) <
+                                     ellipsisRank;
+       ++c)
+    if (llvm::isAlpha(c) && !used[static_cast<unsigned char>(c)])
+      ellipsis += c;
+  if (static_cast<int64_t>(ellipsis.size()) < ellipsisRank)
     return emitError() << "einsum ellipsis covers too many dimensions";
   auto expand = [&](StringRef term, int64_t rank) {
-    std::string out;
     size_t dots = term.find("...");
     if (dots == StringRef::npos)
       return term.str();
-    int64_t letters = static_cast<int64_t>(term.size()) - 3;
-    int64_t count = rank - letters;
-    out += term.substr(0, dots).str();
+    int64_t count = rank - (static_cast<int64_t>(term.size()) - 3);
     // Dimensions covered by a shorter ellipsis align to the right.
-    for (int64_t j = ellipsisRank - count; j < ellipsisRank; ++j)
-      out += static_cast<char>('A' + j);
-    out += term.substr(dots + 3).str();
-    return out;
+    return term.substr(0, dots).str() +
+           ellipsis.substr(ellipsisRank - count) + term.substr(dots + 3).str();
   };
   std::string result;
   for (size_t i = 0; i < terms.size(); ++i) {
@@ -369,32 +450,19 @@ FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
   }
   result += "->";
   if (arrow != StringRef::npos) {
-    StringRef rhs = eq.substr(arrow + 2);
-    if (rhs.contains("...")) {
-      std::string ellipsis;
-      for (int64_t j = 0; j < ellipsisRank; ++j)
-        ellipsis += static_cast<char>('A' + j);
-      size_t dots = rhs.find("...");
-      result += rhs.substr(0, dots).str() + ellipsis +
-                rhs.substr(dots + 3).str();
-    } else {
-      result += rhs.str();
-    }
+    result += expand(rhs, ellipsisRank + static_cast<int64_t>(rhs.size()) -
+                              (rhs.contains("...") ? 3 : 0));
   } else {
-    // Implicit output: ellipsis dimensions, then the letters that appear
-    // exactly once, in alphabetical order.
-    for (int64_t j = 0; j < ellipsisRank; ++j)
-      result += static_cast<char>('A' + j);
+    // Implicit output: the ellipsis dimensions, then the letters that
+    // appear exactly once, in increasing ASCII order (upper case first).
+    result += ellipsis;
     int counts[128] = {};
     for (char c : lhs)
-      if (llvm::isLower(c) || llvm::isUpper(c))
+      if (llvm::isAlpha(c))
         ++counts[static_cast<unsigned char>(c)];
-    for (char c = 'a'; c <= 'z'; ++c)
-      if (counts[static_cast<unsigned char>(c)] == 1)
-        result += c;
-    for (char c = 'A'; c <= 'Z'; ++c)
-      if (counts[static_cast<unsigned char>(c)] == 1 && eq.count(c) == 1)
-        result += c;
+    for (int c = 'A'; c <= 'z'; ++c)
+      if (llvm::isAlpha(static_cast<char>(c)) && counts[c] == 1)
+        result += static_cast<char>(c);
   }
   return result;
 }
@@ -403,7 +471,10 @@ FailureOr<SmallVector<int64_t>>
 inferEinsumShape(StringRef equation, ArrayRef<ArrayRef<int64_t>> inputs,
                  EmitErrorFn emitError) {
   auto arrow = equation.find("->");
-  if (arrow == StringRef::npos || equation.contains("..."))
+  if (arrow == StringRef::npos || equation.contains("...") ||
+      llvm::any_of(equation, [](char c) {
+        return !llvm::isAlpha(c) && c != ',' && c != '-' && c != '>';
+      }))
     return emitError() << "einsum equation '" << equation
                        << "' is not in normalized explicit form";
   SmallVector<StringRef> terms;
@@ -428,11 +499,15 @@ inferEinsumShape(StringRef equation, ArrayRef<ArrayRef<int64_t>> inputs,
     }
   }
   SmallVector<int64_t> result;
+  bool seen[128] = {};
   for (char c : equation.substr(arrow + 2)) {
     int64_t size = sizes[static_cast<unsigned char>(c)];
     if (size == -1)
       return emitError() << "einsum output letter '" << c
                          << "' does not appear in any input";
+    if (seen[static_cast<unsigned char>(c)])
+      return emitError() << "einsum output letter '" << c << "' is repeated";
+    seen[static_cast<unsigned char>(c)] = true;
     result.push_back(size);
   }
   return result;

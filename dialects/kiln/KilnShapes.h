@@ -91,9 +91,32 @@ FailureOr<SmallVector<int64_t>> inferGatherShape(ArrayRef<int64_t> input,
                                                  int64_t axis,
                                                  EmitErrorFn emitError);
 
+/// Returns the shape of ONNX GatherND: indices.shape[:-1] +
+/// input.shape[batchDims + indices.shape[-1]:]; checks the batch dimensions
+/// and the index tuple length.
+FailureOr<SmallVector<int64_t>> inferGatherNDShape(ArrayRef<int64_t> input,
+                                                   ArrayRef<int64_t> indices,
+                                                   int64_t batchDims,
+                                                   EmitErrorFn emitError);
+
+/// Returns the shape of ONNX DepthToSpace (|toSpace|) or SpaceToDepth on an
+/// N x C x H x W |input| with block size |blocksize|.
+FailureOr<SmallVector<int64_t>> inferDepthSpaceShape(ArrayRef<int64_t> input,
+                                                     int64_t blocksize,
+                                                     bool toSpace,
+                                                     EmitErrorFn emitError);
+
+/// Returns the shape of ONNX OneHot: |indices| with a dimension of size
+/// |depth| inserted at |axis| (in [0, rank(indices)]).
+FailureOr<SmallVector<int64_t>> inferOneHotShape(ArrayRef<int64_t> indices,
+                                                 int64_t depth, int64_t axis,
+                                                 EmitErrorFn emitError);
+
 /// Rewrites an ONNX einsum equation into explicit form without ellipsis,
 /// e.g. "...ij,...jk" with ranks {3, 3} becomes "Aij,Ajk->Aik" (ellipsis
-/// dimensions get upper-case letters). Spaces are removed.
+/// dimensions get letters the equation does not use, from 'A' on; an
+/// implicit output lists the single-use letters in ASCII order, as ONNX
+/// specifies). Spaces are removed.
 FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
                                                ArrayRef<int64_t> ranks,
                                                EmitErrorFn emitError);

@@ -1,8 +1,11 @@
 //===- DataMovement.cpp - Converters of data movement ONNX ops --*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Transpose, Concat, Slice, Split (as slices), Expand, Gather, Tile, Pad.
-// Shape-like inputs (starts, pads, repeats, ...) must be constants; they are
+// Transpose, Concat, Slice, Split (as slices), Expand, Gather, Tile, Pad,
+// GatherElements, GatherND, ScatterElements / Scatter, ScatterND,
+// DepthToSpace, SpaceToDepth, Trilu, OneHot, ReverseSequence, Compress (a
+// gather), CenterCropPad (slice + pad), Resize and Upsample. Shape-like
+// inputs (starts, pads, repeats, scales, ...) must be constants; they are
 // normalized (negative values, clamping, defaults) into explicit attributes.
 //
 //===----------------------------------------------------------------------===//
@@ -392,6 +395,686 @@ LogicalResult convertPad(NodeImporter &n) {
   return success();
 }
 
+/// Checks that input |i| holds int32 or int64 indices.
+LogicalResult requireIndices(NodeImporter &n, size_t i, StringRef what) {
+  DType type = n.inputDType(i);
+  if (type != DType::I32 && type != DType::I64) {
+    n.emitError() << "input '" << what << "' must be int32 or int64, got "
+                  << dtypeName(type);
+    return failure();
+  }
+  return success();
+}
+
+LogicalResult convertGatherElements(NodeImporter &n) {
+  if (failed(requireIndices(n, 1, "indices")))
+    return failure();
+  ArrayRef<int64_t> in = n.inputShape(0), indices = n.inputShape(1);
+  auto axis = n.normalizeAxis(n.getInt("axis", 0), in.size());
+  if (failed(axis))
+    return failure();
+  if (indices.size() != in.size()) {
+    n.emitError() << "indices must have the rank of the data (" << in.size()
+                  << "), got rank " << indices.size();
+    return failure();
+  }
+  for (size_t d = 0; d < in.size(); ++d)
+    if (static_cast<int64_t>(d) != *axis && indices[d] > in[d]) {
+      n.emitError() << "indices " << formatShape(indices)
+                    << " exceed the data " << formatShape(in)
+                    << " outside axis " << *axis;
+      return failure();
+    }
+  n.setOutput(0, GatherElementsOp::create(
+                     n.builder(), n.loc(),
+                     n.tensorType(indices, n.inputElementType(0)), n.input(0),
+                     n.input(1), n.builder().getI64IntegerAttr(*axis)));
+  return success();
+}
+
+LogicalResult convertGatherND(NodeImporter &n) {
+  if (failed(requireIndices(n, 1, "indices")))
+    return failure();
+  int64_t batchDims = n.getInt("batch_dims", 0);
+  auto shape = inferGatherNDShape(n.inputShape(0), n.inputShape(1), batchDims,
+                                  n.errorFn());
+  if (failed(shape))
+    return failure();
+  n.setOutput(0, GatherNDOp::create(
+                     n.builder(), n.loc(),
+                     n.tensorType(*shape, n.inputElementType(0)), n.input(0),
+                     n.input(1), n.builder().getI64IntegerAttr(batchDims)));
+  return success();
+}
+
+/// Reads the 'reduction' attribute of ScatterElements / ScatterND: "add"
+/// and "mul" since version 16, "max" and "min" since 18.
+FailureOr<std::string> scatterReduction(NodeImporter &n) {
+  std::string reduction = n.getString("reduction", "none");
+  bool known = reduction == "none" ||
+               (n.version() >= 16 && (reduction == "add" || reduction == "mul")) ||
+               (n.version() >= 18 && (reduction == "max" || reduction == "min"));
+  if (!known) {
+    n.emitError() << "attribute 'reduction' has unknown value '" << reduction
+                  << "'";
+    return failure();
+  }
+  if (reduction != "none" && n.inputDType(0) == DType::Bool) {
+    (void)n.unsupported("reduction '" + reduction + "' on bool tensors");
+    return failure();
+  }
+  return reduction;
+}
+
+LogicalResult convertScatterElements(NodeImporter &n) {
+  if (failed(requireIndices(n, 1, "indices")))
+    return failure();
+  auto reduction = scatterReduction(n);
+  if (failed(reduction))
+    return failure();
+  ArrayRef<int64_t> in = n.inputShape(0), indices = n.inputShape(1);
+  auto axis = n.normalizeAxis(n.getInt("axis", 0), in.size());
+  if (failed(axis))
+    return failure();
+  if (indices != n.inputShape(2) || indices.size() != in.size()) {
+    n.emitError() << "indices " << formatShape(indices) << " and updates "
+                  << formatShape(n.inputShape(2))
+                  << " must have one shape of the data's rank " << in.size();
+    return failure();
+  }
+  for (size_t d = 0; d < in.size(); ++d)
+    if (static_cast<int64_t>(d) != *axis && indices[d] > in[d]) {
+      n.emitError() << "indices " << formatShape(indices)
+                    << " exceed the data " << formatShape(in)
+                    << " outside axis " << *axis;
+      return failure();
+    }
+  if (n.inputElementType(2) != n.inputElementType(0)) {
+    n.emitError() << "updates and data have different element types";
+    return failure();
+  }
+  OpBuilder &b = n.builder();
+  n.setOutput(0, ScatterElementsOp::create(
+                     b, n.loc(), n.inputType(0), n.input(0), n.input(1),
+                     n.input(2), b.getI64IntegerAttr(*axis),
+                     b.getStringAttr(*reduction)));
+  return success();
+}
+
+LogicalResult convertScatterND(NodeImporter &n) {
+  if (failed(requireIndices(n, 1, "indices")))
+    return failure();
+  auto reduction = scatterReduction(n);
+  if (failed(reduction))
+    return failure();
+  ArrayRef<int64_t> in = n.inputShape(0), indices = n.inputShape(1);
+  if (indices.empty() || indices.back() < 1 ||
+      indices.back() > static_cast<int64_t>(in.size())) {
+    n.emitError() << "indices " << formatShape(indices)
+                  << " must end with a tuple length in [1, " << in.size()
+                  << "]";
+    return failure();
+  }
+  SmallVector<int64_t> expected(indices.begin(), indices.end() - 1);
+  expected.append(in.begin() + indices.back(), in.end());
+  if (n.inputShape(2) != ArrayRef<int64_t>(expected)) {
+    n.emitError() << "updates have shape " << formatShape(n.inputShape(2))
+                  << ", expected " << formatShape(expected);
+    return failure();
+  }
+  if (n.inputElementType(2) != n.inputElementType(0)) {
+    n.emitError() << "updates and data have different element types";
+    return failure();
+  }
+  OpBuilder &b = n.builder();
+  n.setOutput(0, ScatterNDOp::create(b, n.loc(), n.inputType(0), n.input(0),
+                                     n.input(1), n.input(2),
+                                     b.getStringAttr(*reduction)));
+  return success();
+}
+
+/// Reads the DCR/CRD 'mode' attribute (|hasMode| is false for versions
+/// before the attribute existed); returns true for CRD.
+FailureOr<bool> depthSpaceMode(NodeImporter &n, bool hasMode) {
+  std::string mode = hasMode ? n.getString("mode", "DCR") : "DCR";
+  if (mode != "DCR" && mode != "CRD") {
+    n.emitError() << "attribute 'mode' has unknown value '" << mode
+                  << "' (expected DCR or CRD)";
+    return failure();
+  }
+  return mode == "CRD";
+}
+
+LogicalResult convertDepthToSpace(NodeImporter &n) {
+  auto crd = depthSpaceMode(n, n.version() >= 11);
+  if (failed(crd))
+    return failure();
+  int64_t blocksize = n.getInt("blocksize", 0);
+  auto shape = inferDepthSpaceShape(n.inputShape(0), blocksize,
+                                    /*toSpace=*/true, n.errorFn());
+  if (failed(shape))
+    return failure();
+  OpBuilder &b = n.builder();
+  n.setOutput(0, DepthToSpaceOp::create(
+                     b, n.loc(), n.tensorType(*shape, n.inputElementType(0)),
+                     n.input(0), b.getI64IntegerAttr(blocksize),
+                     b.getBoolAttr(*crd)));
+  return success();
+}
+
+LogicalResult convertSpaceToDepth(NodeImporter &n) {
+  auto crd = depthSpaceMode(n, n.version() >= 28);
+  if (failed(crd))
+    return failure();
+  int64_t blocksize = n.getInt("blocksize", 0);
+  auto shape = inferDepthSpaceShape(n.inputShape(0), blocksize,
+                                    /*toSpace=*/false, n.errorFn());
+  if (failed(shape))
+    return failure();
+  OpBuilder &b = n.builder();
+  n.setOutput(0, SpaceToDepthOp::create(
+                     b, n.loc(), n.tensorType(*shape, n.inputElementType(0)),
+                     n.input(0), b.getI64IntegerAttr(blocksize),
+                     b.getBoolAttr(*crd)));
+  return success();
+}
+
+LogicalResult convertTrilu(NodeImporter &n) {
+  if (n.inputRank(0) < 2) {
+    n.emitError() << "Trilu needs an input of rank >= 2, got rank "
+                  << n.inputRank(0);
+    return failure();
+  }
+  int64_t k = 0;
+  if (n.hasInput(1)) {
+    auto values = n.constantInts(1, "k");
+    if (failed(values))
+      return failure();
+    if (values->size() != 1) {
+      n.emitError() << "input 'k' must hold one value, got "
+                    << values->size();
+      return failure();
+    }
+    k = (*values)[0];
+  }
+  OpBuilder &b = n.builder();
+  n.setOutput(0, TriluOp::create(b, n.loc(), n.inputType(0), n.input(0),
+                                 b.getBoolAttr(n.getInt("upper", 1) != 0),
+                                 b.getI64IntegerAttr(k)));
+  return success();
+}
+
+LogicalResult convertOneHot(NodeImporter &n) {
+  DType indexType = n.inputDType(0);
+  if (indexType == DType::Bool)
+    return n.unsupported("indices of type bool");
+  auto depthValues = n.constantFloats(1, "depth");
+  if (failed(depthValues))
+    return failure();
+  if (depthValues->size() != 1) {
+    n.emitError() << "input 'depth' must hold one value, got "
+                  << depthValues->size();
+    return failure();
+  }
+  // Non-integer depths are cast to int64 (truncated), as ONNX specifies.
+  double depthValue = (*depthValues)[0];
+  if (!(depthValue >= 1 && depthValue < 9.0e18)) {
+    n.emitError() << "depth must be positive, got " << depthValue;
+    return failure();
+  }
+  int64_t depth = static_cast<int64_t>(depthValue);
+  if (n.inputShape(2) != ArrayRef<int64_t>{2}) {
+    n.emitError() << "input 'values' must hold two elements [off, on], got "
+                  << "shape " << formatShape(n.inputShape(2));
+    return failure();
+  }
+  int64_t rank = n.inputRank(0);
+  auto axis = n.normalizeAxis(n.getInt("axis", -1), rank + 1);
+  if (failed(axis))
+    return failure();
+  auto shape = inferOneHotShape(n.inputShape(0), depth, *axis, n.errorFn());
+  if (failed(shape))
+    return failure();
+  OpBuilder &b = n.builder();
+  Value indices = n.input(0);
+  if (n.version() < 11) {
+    // OneHot-9 gives negative indices an all-off row (version 11 counts
+    // them from the end): map them to 'depth', which is out of range.
+    Value zero = n.scalar(indexType, 0);
+    Value outside = n.scalar(indexType, static_cast<double>(depth));
+    auto boolType = n.tensorType(n.inputShape(0), b.getI1Type());
+    Value negative = LessOp::create(b, n.loc(), boolType, indices, zero);
+    indices = WhereOp::create(b, n.loc(), n.inputType(0), negative, outside,
+                              indices);
+  }
+  n.setOutput(0, OneHotOp::create(
+                     b, n.loc(), n.tensorType(*shape, n.inputElementType(2)),
+                     indices, n.input(2), b.getI64IntegerAttr(depth),
+                     b.getI64IntegerAttr(*axis)));
+  return success();
+}
+
+LogicalResult convertReverseSequence(NodeImporter &n) {
+  if (failed(requireIndices(n, 1, "sequence_lens")))
+    return failure();
+  ArrayRef<int64_t> in = n.inputShape(0);
+  if (in.size() < 2) {
+    n.emitError() << "ReverseSequence needs an input of rank >= 2, got rank "
+                  << in.size();
+    return failure();
+  }
+  // Both axes are 0 or 1 in ONNX.
+  int64_t batchAxis = n.getInt("batch_axis", 1);
+  int64_t timeAxis = n.getInt("time_axis", 0);
+  if ((batchAxis != 0 && batchAxis != 1) || (timeAxis != 0 && timeAxis != 1) ||
+      batchAxis == timeAxis) {
+    n.emitError() << "batch_axis and time_axis must be 0 and 1 (or 1 and 0), "
+                  << "got " << batchAxis << " and " << timeAxis;
+    return failure();
+  }
+  if (n.inputShape(1) != ArrayRef<int64_t>{in[batchAxis]}) {
+    n.emitError() << "sequence_lens must have shape " << in[batchAxis]
+                  << ", got " << formatShape(n.inputShape(1));
+    return failure();
+  }
+  OpBuilder &b = n.builder();
+  n.setOutput(0, ReverseSequenceOp::create(
+                     b, n.loc(), n.inputType(0), n.input(0), n.input(1),
+                     b.getI64IntegerAttr(batchAxis),
+                     b.getI64IntegerAttr(timeAxis)));
+  return success();
+}
+
+LogicalResult convertCompress(NodeImporter &n) {
+  // The result shape depends on the condition's values: like other
+  // shape-like inputs it must be a constant (or be bound to one).
+  auto condition = n.requireConstant(1, "condition");
+  if (failed(condition))
+    return failure();
+  if (condition->shape.size() != 1) {
+    n.emitError() << "condition must be a 1-D tensor, got rank "
+                  << condition->shape.size();
+    return failure();
+  }
+  Value input = n.input(0);
+  int64_t axis = 0;
+  if (n.hasAttr("axis")) {
+    auto a = n.normalizeAxis(n.getInt("axis", 0), n.inputRank(0));
+    if (failed(a))
+      return failure();
+    axis = *a;
+  } else {
+    input = n.reshape(input, {n.inputType(0).getNumElements()});
+  }
+  auto inputShape = cast<RankedTensorType>(input.getType()).getShape();
+  int64_t dim = inputShape[axis];
+  std::vector<int64_t> selected;
+  for (int64_t i = 0, e = condition->numElements(); i < e; ++i) {
+    if (!loadInt(*condition, i))
+      continue;
+    if (i >= dim) {
+      n.emitError() << "condition selects index " << i
+                    << " beyond the dimension of size " << dim;
+      return failure();
+    }
+    selected.push_back(i);
+  }
+  Tensor indices("", DType::I64, {static_cast<int64_t>(selected.size())});
+  std::copy(selected.begin(), selected.end(), indices.as<int64_t>());
+  auto shape = inferGatherShape(inputShape, indices.shape, axis, n.errorFn());
+  if (failed(shape))
+    return failure();
+  n.setOutput(0, GatherOp::create(n.builder(), n.loc(),
+                                  n.tensorType(*shape, n.inputElementType(0)),
+                                  input, n.constant(indices),
+                                  n.builder().getI64IntegerAttr(axis)));
+  return success();
+}
+
+LogicalResult convertCenterCropPad(NodeImporter &n) {
+  ArrayRef<int64_t> in = n.inputShape(0);
+  int64_t rank = in.size();
+  auto target = n.constantInts(1, "shape");
+  if (failed(target))
+    return failure();
+  std::vector<int64_t> axes = n.getInts("axes");
+  if (!n.hasAttr("axes"))
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  if (axes.size() != target->size()) {
+    n.emitError() << "input 'shape' has " << target->size()
+                  << " values for " << axes.size() << " axes";
+    return failure();
+  }
+  SmallVector<int64_t> starts(rank, 0), counts(in), steps(rank, 1);
+  SmallVector<int64_t> pads(2 * rank, 0);
+  SmallVector<bool> seen(rank, false);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    auto axis = n.normalizeAxis(axes[i], rank);
+    if (failed(axis))
+      return failure();
+    if (seen[*axis]) {
+      n.emitError() << "axis " << *axis << " is repeated";
+      return failure();
+    }
+    seen[*axis] = true;
+    int64_t want = (*target)[i], have = in[*axis];
+    if (want < 0) {
+      n.emitError() << "negative target size " << want;
+      return failure();
+    }
+    // Cropping starts at the rounded-down centre offset; odd padding puts
+    // the extra element at the end.
+    if (want < have) {
+      starts[*axis] = (have - want) / 2;
+      counts[*axis] = want;
+    } else if (want > have) {
+      pads[*axis] = (want - have) / 2;
+      pads[rank + *axis] = want - have - pads[*axis];
+    }
+  }
+  Value result = buildSlice(n, n.input(0), starts, counts, steps);
+  if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+    SmallVector<int64_t> shape(counts);
+    for (int64_t d = 0; d < rank; ++d)
+      shape[d] += pads[d] + pads[rank + d];
+    Type element = n.inputElementType(0);
+    TypedAttr zero;
+    if (auto integer = dyn_cast<IntegerType>(element))
+      zero = IntegerAttr::get(integer, 0);
+    else if (isa<FloatType>(element))
+      zero = FloatAttr::get(element, 0.0);
+    else
+      return n.unsupported("element type of the padded input");
+    OpBuilder &b = n.builder();
+    result = PadOp::create(b, n.loc(), n.tensorType(shape, element), result,
+                           b.getDenseI64ArrayAttr(pads),
+                           b.getStringAttr("constant"), zero);
+  }
+  n.setOutput(0, result);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Resize and Upsample
+//===----------------------------------------------------------------------===//
+
+/// The explicit parameters of one kiln.resize.
+struct ResizeParams {
+  SmallVector<double> scales, roi;
+  SmallVector<int64_t> outShape;
+  std::string mode = "nearest", transform = "half_pixel";
+  std::string nearestMode = "round_prefer_floor";
+  float cubicCoeffA = -0.75f, extrapolationValue = 0.0f;
+  bool excludeOutside = false, antialias = false;
+};
+
+/// Builds the kiln.resize of |input| described by |p|.
+Value buildResize(NodeImporter &n, Value input, const ResizeParams &p) {
+  OpBuilder &b = n.builder();
+  auto type = cast<RankedTensorType>(input.getType());
+  return ResizeOp::create(
+      b, n.loc(), RankedTensorType::get(p.outShape, type.getElementType()),
+      input, b.getDenseF64ArrayAttr(p.scales), b.getDenseF64ArrayAttr(p.roi),
+      b.getStringAttr(p.mode), b.getStringAttr(p.transform),
+      b.getStringAttr(p.nearestMode), b.getF32FloatAttr(p.cubicCoeffA),
+      b.getBoolAttr(p.excludeOutside), b.getF32FloatAttr(p.extrapolationValue),
+      b.getBoolAttr(p.antialias));
+}
+
+/// Checks the element type of a Resize / Upsample input.
+LogicalResult checkResizeType(NodeImporter &n) {
+  DType t = n.inputDType(0);
+  bool ok = t == DType::F32 || t == DType::F64 || t == DType::F16 ||
+            t == DType::BF16 || (isSignedInt(t) && t != DType::I4) ||
+            (isUnsignedInt(t) && t != DType::U4);
+  if (!ok)
+    return n.unsupported(llvm::Twine("element type ") + dtypeName(t));
+  return success();
+}
+
+/// Resize-10 and Upsample: one scale per dimension, output sizes floored.
+/// Their specifications define no coordinate mapping; Kiln follows
+/// onnxruntime, the runtime these opsets were written against: asymmetric
+/// coordinates, and nearest rounds down on enlarged dimensions and up on
+/// shrunk ones (a nearest resize is separable, so mixed dimensions become
+/// two resizes).
+LogicalResult convertLegacyResize(NodeImporter &n,
+                                  const std::vector<double> &scales,
+                                  bool allowDownscale) {
+  if (failed(checkResizeType(n)))
+    return failure();
+  ArrayRef<int64_t> in = n.inputShape(0);
+  size_t rank = in.size();
+  std::string mode = n.getString("mode", "nearest");
+  if (mode != "nearest" && mode != "linear") {
+    n.emitError() << "attribute 'mode' has unknown value '" << mode
+                  << "' (expected nearest or linear)";
+    return failure();
+  }
+  if (scales.size() != rank) {
+    n.emitError() << "scales has " << scales.size() << " values for rank "
+                  << rank;
+    return failure();
+  }
+  ResizeParams p;
+  p.mode = mode;
+  p.transform = "asymmetric";
+  p.nearestMode = "floor";
+  bool shrinks = false, grows = false;
+  for (size_t d = 0; d < rank; ++d) {
+    double scale = scales[d];
+    if (!(scale > 0) || (!allowDownscale && scale < 1)) {
+      n.emitError() << "scales must be " << (allowDownscale ? "positive" : ">= 1")
+                    << ", got " << scale;
+      return failure();
+    }
+    shrinks |= scale < 1;
+    grows |= scale > 1;
+    p.scales.push_back(scale);
+    p.outShape.push_back(static_cast<int64_t>(std::floor(scale * in[d])));
+  }
+  if (mode == "linear" || !shrinks) {
+    n.setOutput(0, buildResize(n, n.input(0), p));
+    return success();
+  }
+  // Nearest with shrunk dimensions: those round up.
+  ResizeParams down = p;
+  down.nearestMode = "ceil";
+  for (size_t d = 0; d < rank; ++d)
+    if (p.scales[d] >= 1) {
+      down.scales[d] = 1.0;
+      down.outShape[d] = in[d];
+    }
+  Value result = buildResize(n, n.input(0), down);
+  if (grows) {
+    ResizeParams up = p;
+    for (size_t d = 0; d < rank; ++d)
+      if (p.scales[d] < 1)
+        up.scales[d] = 1.0;
+    result = buildResize(n, result, up);
+  }
+  n.setOutput(0, result);
+  return success();
+}
+
+LogicalResult convertUpsample(NodeImporter &n) {
+  std::vector<double> scales;
+  if (n.version() < 9) {
+    for (float s : n.getFloats("scales"))
+      scales.push_back(s);
+  } else {
+    auto values = n.constantFloats(1, "scales");
+    if (failed(values))
+      return failure();
+    scales = *values;
+  }
+  return convertLegacyResize(n, scales, /*allowDownscale=*/false);
+}
+
+LogicalResult convertResize(NodeImporter &n) {
+  int64_t version = n.version();
+  if (version < 11) {
+    auto scales = n.constantFloats(1, "scales");
+    if (failed(scales))
+      return failure();
+    return convertLegacyResize(n, *scales, /*allowDownscale=*/true);
+  }
+  if (failed(checkResizeType(n)))
+    return failure();
+  ArrayRef<int64_t> in = n.inputShape(0);
+  int64_t rank = in.size();
+  ResizeParams p;
+  p.mode = n.getString("mode", "nearest");
+  if (p.mode != "nearest" && p.mode != "linear" && p.mode != "cubic") {
+    n.emitError() << "attribute 'mode' has unknown value '" << p.mode
+                  << "' (expected nearest, linear or cubic)";
+    return failure();
+  }
+  p.transform = n.getString("coordinate_transformation_mode", "half_pixel");
+  bool knownTransform =
+      llvm::is_contained({"half_pixel", "pytorch_half_pixel", "align_corners",
+                          "asymmetric", "tf_crop_and_resize"},
+                         p.transform) ||
+      (version == 11 && p.transform == "tf_half_pixel_for_nn") ||
+      (version >= 19 && p.transform == "half_pixel_symmetric");
+  if (!knownTransform) {
+    n.emitError() << "attribute 'coordinate_transformation_mode' has unknown "
+                  << "value '" << p.transform << "'";
+    return failure();
+  }
+  p.nearestMode = n.getString("nearest_mode", "round_prefer_floor");
+  if (!llvm::is_contained(
+          {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"},
+          p.nearestMode)) {
+    n.emitError() << "attribute 'nearest_mode' has unknown value '"
+                  << p.nearestMode << "'";
+    return failure();
+  }
+  p.cubicCoeffA = n.getFloat("cubic_coeff_a", -0.75f);
+  p.excludeOutside = n.getInt("exclude_outside", 0) != 0;
+  p.extrapolationValue = n.getFloat("extrapolation_value", 0.0f);
+  // Antialiasing applies to linear and cubic only; nearest ignores it.
+  p.antialias = version >= 18 && n.getInt("antialias", 0) != 0 &&
+                p.mode != "nearest";
+  std::string policy =
+      version >= 18 ? n.getString("keep_aspect_ratio_policy", "stretch")
+                    : "stretch";
+  if (policy != "stretch" && policy != "not_larger" &&
+      policy != "not_smaller") {
+    n.emitError() << "attribute 'keep_aspect_ratio_policy' has unknown value '"
+                  << policy << "'";
+    return failure();
+  }
+
+  // The axes that roi, scales and sizes refer to.
+  SmallVector<int64_t> axes;
+  if (version >= 18 && n.hasAttr("axes")) {
+    SmallVector<bool> seen(rank, false);
+    for (int64_t axis : n.getInts("axes")) {
+      auto a = n.normalizeAxis(axis, rank);
+      if (failed(a))
+        return failure();
+      if (seen[*a]) {
+        n.emitError() << "axis " << *a << " is repeated";
+        return failure();
+      }
+      seen[*a] = true;
+      axes.push_back(*a);
+    }
+  } else {
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  size_t count = axes.size();
+
+  std::vector<double> scales;
+  std::vector<int64_t> sizes;
+  if (n.hasInput(2)) {
+    auto values = n.constantFloats(2, "scales");
+    if (failed(values))
+      return failure();
+    scales = *values;
+  }
+  if (n.hasInput(3)) {
+    auto values = n.constantInts(3, "sizes");
+    if (failed(values))
+      return failure();
+    sizes = *values;
+  }
+  if (scales.empty() == sizes.empty()) {
+    n.emitError() << "exactly one of 'scales' and 'sizes' must be given";
+    return failure();
+  }
+  if ((!scales.empty() && scales.size() != count) ||
+      (!sizes.empty() && sizes.size() != count)) {
+    n.emitError() << "'" << (scales.empty() ? "sizes" : "scales") << "' has "
+                  << (scales.empty() ? sizes.size() : scales.size())
+                  << " values, expected " << count;
+    return failure();
+  }
+
+  p.scales.assign(rank, 1.0);
+  p.outShape.assign(in.begin(), in.end());
+  if (!scales.empty()) {
+    // The output size is floor(input * scale), computed in double as the
+    // ONNX reference and shape inference do; roi does not change it.
+    for (size_t i = 0; i < count; ++i) {
+      if (!(scales[i] > 0)) {
+        n.emitError() << "scales must be positive, got " << scales[i];
+        return failure();
+      }
+      p.scales[axes[i]] = scales[i];
+      p.outShape[axes[i]] =
+          static_cast<int64_t>(std::floor(scales[i] * in[axes[i]]));
+    }
+  } else {
+    for (size_t i = 0; i < count; ++i) {
+      if (sizes[i] <= 0 || in[axes[i]] == 0) {
+        n.emitError() << "sizes must be positive (and the resized dimensions "
+                      << "non-empty), got " << sizes[i];
+        return failure();
+      }
+      p.scales[axes[i]] =
+          static_cast<double>(sizes[i]) / static_cast<double>(in[axes[i]]);
+      p.outShape[axes[i]] = sizes[i];
+    }
+    if (policy != "stretch") {
+      double scale = p.scales[axes[0]];
+      for (int64_t axis : axes)
+        scale = policy == "not_larger" ? std::min(scale, p.scales[axis])
+                                       : std::max(scale, p.scales[axis]);
+      // round_int rounds halfway cases up.
+      for (int64_t axis : axes) {
+        p.scales[axis] = scale;
+        p.outShape[axis] =
+            static_cast<int64_t>(std::floor(scale * in[axis] + 0.5));
+      }
+    }
+  }
+
+  if (p.transform == "tf_crop_and_resize") {
+    auto roi = n.hasInput(1) ? n.constantFloats(1, "roi")
+                             : FailureOr<std::vector<double>>(
+                                   std::vector<double>());
+    if (failed(roi))
+      return failure();
+    if (roi->size() != 2 * count) {
+      n.emitError() << "tf_crop_and_resize needs a roi of " << 2 * count
+                    << " values, got " << roi->size();
+      return failure();
+    }
+    p.roi.assign(rank, 0.0);
+    p.roi.append(rank, 1.0);
+    for (size_t i = 0; i < count; ++i) {
+      p.roi[axes[i]] = (*roi)[i];
+      p.roi[rank + axes[i]] = (*roi)[count + i];
+    }
+  }
+  n.setOutput(0, buildResize(n, n.input(0), p));
+  return success();
+}
+
 } // namespace
 
 void registerDataMovementConverters(ConverterRegistry &r) {
@@ -403,6 +1086,29 @@ void registerDataMovementConverters(ConverterRegistry &r) {
   r.add("", "Gather", {1, 11, 13}, convertGather);
   r.add("", "Tile", {6, 13}, convertTile);
   r.add("", "Pad", {2, 11, 13, 18, 19, 21, 23, 24, 25}, convertPad);
+  r.add("", "GatherElements", {11, 13}, convertGatherElements);
+  // GatherND-12 added batch_dims.
+  r.add("", "GatherND", {11, 12, 13}, convertGatherND);
+  // Reductions: add and mul since 16, max and min since 18. Scatter is the
+  // deprecated name of ScatterElements without reductions.
+  r.add("", "ScatterElements", {11, 13, 16, 18}, convertScatterElements);
+  r.add("", "Scatter", {9, 11}, convertScatterElements);
+  r.add("", "ScatterND", {11, 13, 16, 18}, convertScatterND);
+  // DepthToSpace-11 added the CRD mode, SpaceToDepth-28 too; 28 added
+  // bfloat16 elsewhere (element types only).
+  r.add("", "DepthToSpace", {1, 11, 13, 28}, convertDepthToSpace);
+  r.add("", "SpaceToDepth", {1, 13, 28}, convertSpaceToDepth);
+  r.add("", "Trilu", {14}, convertTrilu);
+  // OneHot-11 counts negative indices from the end.
+  r.add("", "OneHot", {9, 11, 28}, convertOneHot);
+  r.add("", "ReverseSequence", {10, 28}, convertReverseSequence);
+  r.add("", "Compress", {9, 11, 28}, convertCompress);
+  r.add("", "CenterCropPad", {18}, convertCenterCropPad);
+  // Resize: 11 added roi, sizes and the coordinate modes, 13 dropped
+  // tf_half_pixel_for_nn, 18 added antialias, axes and
+  // keep_aspect_ratio_policy, 19 half_pixel_symmetric.
+  r.add("", "Resize", {10, 11, 13, 18, 19}, convertResize);
+  r.add("", "Upsample", {7, 9}, convertUpsample);
 }
 
 } // namespace kiln::frontend

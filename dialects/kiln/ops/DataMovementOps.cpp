@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Shape checks of reshape, transpose, concat, slice, pad, broadcast, tile,
-// gather and resize, and the reshape folder.
+// the gathers and scatters, depth/space rearrangements, trilu, one_hot,
+// reverse_sequence and resize, and the reshape folder.
 //
 //===----------------------------------------------------------------------===//
 
@@ -148,16 +149,181 @@ LogicalResult GatherOp::verify() {
   return verifyResultShape(*this, *expected);
 }
 
+/// Checks that |indices| of gather_elements / scatter_elements has the rank
+/// of |input| and fits inside it outside |axis|.
+static LogicalResult verifyIndicesFit(Operation *op, ArrayRef<int64_t> input,
+                                      ArrayRef<int64_t> indices,
+                                      int64_t axis) {
+  if (indices.size() != input.size())
+    return op->emitOpError("indices must have the rank of the input (")
+           << input.size() << "), got rank " << indices.size();
+  for (size_t d = 0; d < input.size(); ++d)
+    if (static_cast<int64_t>(d) != axis && indices[d] > input[d])
+      return op->emitOpError("indices ")
+             << formatShape(indices) << " exceed the input "
+             << formatShape(input) << " outside axis " << axis;
+  return success();
+}
+
+LogicalResult GatherElementsOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  ArrayRef<int64_t> indices = shapeOf(getIndices());
+  if (failed(verifyAxis(*this, getAxis(), input.size())))
+    return failure();
+  if (failed(verifyIndicesFit(*this, input, indices, getAxis())))
+    return failure();
+  if (elementTypeOf(getInput()) != getType().getElementType())
+    return emitOpError("result element type must match the input");
+  return verifyResultShape(*this, indices);
+}
+
+LogicalResult GatherNDOp::verify() {
+  auto expected = inferGatherNDShape(shapeOf(getInput()), shapeOf(getIndices()),
+                                     getBatchDims(), opErrorFn(*this));
+  if (failed(expected))
+    return failure();
+  if (elementTypeOf(getInput()) != getType().getElementType())
+    return emitOpError("result element type must match the input");
+  return verifyResultShape(*this, *expected);
+}
+
+/// Checks a scatter reduction name.
+static LogicalResult verifyReduction(Operation *op, StringRef reduction) {
+  if (reduction != "none" && reduction != "add" && reduction != "mul" &&
+      reduction != "max" && reduction != "min")
+    return op->emitOpError("unknown reduction '")
+           << reduction << "' (expected none, add, mul, max or min)";
+  return success();
+}
+
+LogicalResult ScatterElementsOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (failed(verifyAxis(*this, getAxis(), input.size())) ||
+      failed(verifyReduction(*this, getReduction())))
+    return failure();
+  if (shapeOf(getIndices()) != shapeOf(getUpdates()))
+    return emitOpError("indices ")
+           << formatShape(shapeOf(getIndices())) << " and updates "
+           << formatShape(shapeOf(getUpdates())) << " differ in shape";
+  if (failed(verifyIndicesFit(*this, input, shapeOf(getIndices()), getAxis())))
+    return failure();
+  if (getInput().getType() != getType() ||
+      elementTypeOf(getUpdates()) != getType().getElementType())
+    return emitOpError("input, updates and result must share the element "
+                       "type and the result must have the input's type");
+  return success();
+}
+
+LogicalResult ScatterNDOp::verify() {
+  if (failed(verifyReduction(*this, getReduction())))
+    return failure();
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  ArrayRef<int64_t> indices = shapeOf(getIndices());
+  if (indices.empty() || indices.back() < 1 ||
+      indices.back() > static_cast<int64_t>(input.size()))
+    return emitOpError("indices ")
+           << formatShape(indices)
+           << " must end with a tuple length in [1, " << input.size() << "]";
+  SmallVector<int64_t> expected(indices.begin(), indices.end() - 1);
+  expected.append(input.begin() + indices.back(), input.end());
+  if (failed(verifyShape(*this, getUpdates(), expected, "updates")))
+    return failure();
+  if (getInput().getType() != getType() ||
+      elementTypeOf(getUpdates()) != getType().getElementType())
+    return emitOpError("input, updates and result must share the element "
+                       "type and the result must have the input's type");
+  return success();
+}
+
+LogicalResult DepthToSpaceOp::verify() {
+  auto expected = inferDepthSpaceShape(shapeOf(getInput()), getBlocksize(),
+                                       /*toSpace=*/true, opErrorFn(*this));
+  if (failed(expected))
+    return failure();
+  return verifyResultShape(*this, *expected);
+}
+
+LogicalResult SpaceToDepthOp::verify() {
+  auto expected = inferDepthSpaceShape(shapeOf(getInput()), getBlocksize(),
+                                       /*toSpace=*/false, opErrorFn(*this));
+  if (failed(expected))
+    return failure();
+  return verifyResultShape(*this, *expected);
+}
+
+LogicalResult TriluOp::verify() {
+  if (shapeOf(getInput()).size() < 2)
+    return emitOpError("expected an input of rank >= 2, got rank ")
+           << shapeOf(getInput()).size();
+  return success();
+}
+
+LogicalResult OneHotOp::verify() {
+  if (shapeOf(getValues()) != ArrayRef<int64_t>{2})
+    return emitOpError("values must hold two elements [off, on], got shape ")
+           << formatShape(shapeOf(getValues()));
+  if (elementTypeOf(getValues()) != getType().getElementType())
+    return emitOpError("result element type must match the values");
+  auto expected = inferOneHotShape(shapeOf(getIndices()), getDepth(),
+                                   getAxis(), opErrorFn(*this));
+  if (failed(expected))
+    return failure();
+  return verifyResultShape(*this, *expected);
+}
+
+LogicalResult ReverseSequenceOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (input.size() < 2)
+    return emitOpError("expected an input of rank >= 2, got rank ")
+           << input.size();
+  if (failed(verifyAxis(*this, getBatchAxis(), input.size(), "batch_axis")) ||
+      failed(verifyAxis(*this, getTimeAxis(), input.size(), "time_axis")))
+    return failure();
+  if (getBatchAxis() == getTimeAxis())
+    return emitOpError("batch_axis and time_axis must differ");
+  if (shapeOf(getSequenceLens()) != ArrayRef<int64_t>{input[getBatchAxis()]})
+    return emitOpError("sequence_lens must have shape ")
+           << input[getBatchAxis()] << " (the batch dimension), got "
+           << formatShape(shapeOf(getSequenceLens()));
+  if (getInput().getType() != getType())
+    return emitOpError("result type must match the input");
+  return success();
+}
+
 LogicalResult ResizeOp::verify() {
-  size_t rank = shapeOf(getInput()).size();
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  ArrayRef<int64_t> output = shapeOf(getOutput());
+  size_t rank = input.size();
+  if (output.size() != rank)
+    return emitOpError("result rank ") << output.size()
+                                       << " differs from input rank " << rank;
   if (getScales().size() != rank)
     return emitOpError("expected ") << rank << " scales, got "
                                     << getScales().size();
+  for (double scale : getScales())
+    if (!(scale > 0))
+      return emitOpError("scales must be positive, got ") << scale;
   if (!getRoi().empty() && getRoi().size() != 2 * rank)
     return emitOpError("expected roi of ") << 2 * rank << " values, got "
                                            << getRoi().size();
   StringRef mode = getMode();
   if (mode != "nearest" && mode != "linear" && mode != "cubic")
-    return emitOpError("unknown mode '") << mode << "'";
+    return emitOpError("unknown mode '")
+           << mode << "' (expected nearest, linear or cubic)";
+  StringRef transform = getCoordinateTransformationMode();
+  if (!llvm::is_contained({"half_pixel", "half_pixel_symmetric",
+                           "pytorch_half_pixel", "align_corners", "asymmetric",
+                           "tf_half_pixel_for_nn", "tf_crop_and_resize"},
+                          transform))
+    return emitOpError("unknown coordinate_transformation_mode '")
+           << transform << "'";
+  if (transform == "tf_crop_and_resize" && getRoi().empty())
+    return emitOpError("tf_crop_and_resize needs a roi");
+  if (!llvm::is_contained(
+          {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"},
+          getNearestMode()))
+    return emitOpError("unknown nearest_mode '") << getNearestMode() << "'";
+  if (getAntialias() && mode == "nearest")
+    return emitOpError("antialias applies to linear and cubic modes only");
   return success();
 }

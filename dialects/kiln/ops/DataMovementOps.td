@@ -171,6 +171,11 @@ def Kiln_GatherOp : Kiln_Op<"gather"> {
 def Kiln_GatherElementsOp : Kiln_Op<"gather_elements"> {
   let summary = "gathers single elements along an axis (ONNX GatherElements)";
   let description = [{
+    `output[i][j][k] = input[indices[i][j][k]][j][k]` for `axis = 0` (and
+    likewise for other axes): the result has the shape of `indices`, which
+    has the rank of `input`. Negative indices count from the end of `axis`;
+    an index out of range is an evaluation error.
+
     Example:
 
     ```mlir
@@ -184,11 +189,18 @@ def Kiln_GatherElementsOp : Kiln_Op<"gather_elements"> {
   let assemblyFormat = [{
     $input `,` $indices attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
 }
 
 def Kiln_GatherNDOp : Kiln_Op<"gather_nd"> {
   let summary = "gathers slices by index tuples (ONNX GatherND)";
   let description = [{
+    The last dimension of `indices` (length `q`) holds index tuples into the
+    dimensions `batch_dims .. batch_dims + q - 1` of `input`; the first
+    `batch_dims` dimensions of both operands are batch dimensions. The
+    result shape is `indices.shape[:-1] + input.shape[batch_dims + q:]`.
+    Negative indices count from the end; out of range is an evaluation error.
+
     Example:
 
     ```mlir
@@ -202,12 +214,18 @@ def Kiln_GatherNDOp : Kiln_Op<"gather_nd"> {
   let assemblyFormat = [{
     $input `,` $indices attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
 }
 
 def Kiln_ScatterElementsOp : Kiln_Op<"scatter_elements"> {
   let summary = "writes updates at indices along an axis";
   let description = [{
-    `reduction` is "none", "add", "mul", "max" or "min".
+    ONNX ScatterElements (and the deprecated Scatter): a copy of `input`
+    where, for `axis = 0`, `output[indices[i][j]][j]` is combined with
+    `updates[i][j]`. `indices` and `updates` have one shape, of the rank of
+    `input`. `reduction` is "none" (the update replaces; with repeated
+    indices the last update in row-major order wins), "add", "mul", "max"
+    or "min". Negative indices count from the end of `axis`.
 
     Example:
 
@@ -221,11 +239,17 @@ def Kiln_ScatterElementsOp : Kiln_Op<"scatter_elements"> {
                    DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 def Kiln_ScatterNDOp : Kiln_Op<"scatter_nd"> {
   let summary = "writes update slices at index tuples (ONNX ScatterND)";
   let description = [{
+    A copy of `input` where the slice `output[indices[i]]` (an index tuple of
+    length `q = indices.shape[-1]`) is combined with `updates[i]`, whose
+    shape is `indices.shape[:-1] + input.shape[q:]`. `reduction` is as in
+    `kiln.scatter_elements`; updates apply in row-major order of `indices`.
+
     Example:
 
     ```mlir
@@ -238,13 +262,16 @@ def Kiln_ScatterNDOp : Kiln_Op<"scatter_nd"> {
                    DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 def Kiln_DepthToSpaceOp : Kiln_Op<"depth_to_space",
     [SameOperandsAndResultElementType]> {
   let summary = "moves channel blocks into spatial blocks";
   let description = [{
-    `dcr` (default) or `crd` channel order, as ONNX DepthToSpace.
+    `N x C x H x W` to `N x C/(b*b) x H*b x W*b` with ONNX DepthToSpace
+    semantics: channels are read in depth-column-row order (DCR, the
+    default) or, with `crd`, column-row-depth order.
 
     Example:
 
@@ -257,28 +284,37 @@ def Kiln_DepthToSpaceOp : Kiln_Op<"depth_to_space",
                    DefaultValuedAttr<BoolAttr, "false">:$crd);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 def Kiln_SpaceToDepthOp : Kiln_Op<"space_to_depth",
     [SameOperandsAndResultElementType]> {
   let summary = "moves spatial blocks into channels";
   let description = [{
+    `N x C x H x W` to `N x C*b*b x H/b x W/b`, the inverse of
+    `kiln.depth_to_space` with the same `crd` flag (ONNX SpaceToDepth; the
+    CRD order came with opset 28).
+
     Example:
 
     ```mlir
-    %y = kiln.space_to_depth %x {blocksize = 2 : i64}
+    %y = kiln.space_to_depth %x {blocksize = 2 : i64, crd = false}
          : (tensor<1x2x4x6xf32>) -> tensor<1x8x2x3xf32>
     ```
   }];
-  let arguments = (ins Kiln_Tensor:$input, I64Attr:$blocksize);
+  let arguments = (ins Kiln_Tensor:$input, I64Attr:$blocksize,
+                   DefaultValuedAttr<BoolAttr, "false">:$crd);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 def Kiln_TriluOp : Kiln_Op<"trilu", [SameOperandsAndResultType]> {
   let summary = "keeps the upper or lower triangle of the last two dims";
   let description = [{
-    Elements below (`upper`) or above (lower) diagonal `k` become zero.
+    Over the last two dimensions (rows i, columns j), `upper` keeps the
+    elements with `j - i >= k` and lower keeps those with `j - i <= k`; the
+    others become zero. The input has rank >= 2.
 
     Example:
 
@@ -289,13 +325,16 @@ def Kiln_TriluOp : Kiln_Op<"trilu", [SameOperandsAndResultType]> {
   let arguments = (ins Kiln_Tensor:$input, BoolAttr:$upper, I64Attr:$k);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
 }
 
 def Kiln_OneHotOp : Kiln_Op<"one_hot"> {
   let summary = "one-hot encoding of indices (ONNX OneHot)";
   let description = [{
-    `values` holds [off, on]; negative indices count from `depth`; indices
-    out of range give an all-off row. `axis` is where the new dimension goes.
+    `values` holds [off, on] and gives the result element type; negative
+    indices count from `depth`; indices out of range give an all-off row.
+    `axis` (in [0, rank(indices)]) is where the new dimension of size
+    `depth` goes. Floating-point indices are truncated to integers.
 
     Example:
 
@@ -310,11 +349,16 @@ def Kiln_OneHotOp : Kiln_Op<"one_hot"> {
   let assemblyFormat = [{
     $indices `,` $values attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
 }
 
 def Kiln_ReverseSequenceOp : Kiln_Op<"reverse_sequence"> {
   let summary = "reverses the first seq_len elements of each batch entry";
   let description = [{
+    For batch entry `b` (along `batch_axis`), the first `sequence_lens[b]`
+    elements along `time_axis` are reversed and the rest copied. A length
+    outside [0, time dimension] is an evaluation error.
+
     Example:
 
     ```mlir
@@ -329,30 +373,46 @@ def Kiln_ReverseSequenceOp : Kiln_Op<"reverse_sequence"> {
   let assemblyFormat = [{
     $input `,` $sequence_lens attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
 }
 
 def Kiln_ResizeOp : Kiln_Op<"resize", [SameOperandsAndResultElementType]> {
   let summary = "resamples with nearest, linear or cubic interpolation";
   let description = [{
-    ONNX Resize with every parameter explicit: one scale per dimension
-    (`scales`, after `keep_aspect_ratio_policy`), `roi` (begins then ends,
-    used by `tf_crop_and_resize`), `mode` ("nearest", "linear", "cubic"),
-    `coordinate_transformation_mode`, `nearest_mode`, `cubic_coeff_a`,
-    `exclude_outside`, `extrapolation_value` and `antialias`. The result
-    type gives the output sizes.
+    ONNX Resize (and Upsample) with every parameter explicit. Each dimension
+    is resampled separately, in double precision, as the ONNX reference
+    implementation does: output index `x` maps to the input coordinate
+    `x_original` by `coordinate_transformation_mode` ("half_pixel",
+    "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
+    "asymmetric", "tf_half_pixel_for_nn" or "tf_crop_and_resize"), where the
+    resized length is `scales[d] * input_dim` (fractional when the scale does
+    not divide evenly) and the result type gives the integer output sizes.
+    `mode` "nearest" picks one input element by `nearest_mode`
+    ("round_prefer_floor", "round_prefer_ceil", "floor" or "ceil");
+    "linear" and "cubic" (`cubic_coeff_a`) weight 2 or 4 neighbours, or a
+    filter stretched by 1 / scale when `antialias` is set and the dimension
+    shrinks. Neighbours outside the input repeat the edge element, or get
+    weight 0 (weights renormalised) with `exclude_outside`. With
+    "tf_crop_and_resize", `roi` (begins then ends, normalised coordinates,
+    one pair per dimension) selects the input window, and positions mapped
+    outside the input take `extrapolation_value`. Integer results are
+    rounded half to even and saturated.
+
+    `scales` and `roi` are f64 so that scales derived from ONNX `sizes`
+    (output / input) keep the double value the ONNX definition computes.
 
     Example:
 
     ```mlir
-    %y = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>,
-           roi = array<f32>, mode = "nearest",
+    %y = kiln.resize %x {scales = array<f64: 1.0, 1.0, 2.0, 2.0>,
+           roi = array<f64>, mode = "nearest",
            coordinate_transformation_mode = "asymmetric",
            nearest_mode = "floor"}
          : (tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32>
     ```
   }];
-  let arguments = (ins Kiln_Tensor:$input, DenseF32ArrayAttr:$scales,
-                   DenseF32ArrayAttr:$roi, StrAttr:$mode,
+  let arguments = (ins Kiln_Tensor:$input, DenseF64ArrayAttr:$scales,
+                   DenseF64ArrayAttr:$roi, StrAttr:$mode,
                    StrAttr:$coordinate_transformation_mode,
                    DefaultValuedAttr<StrAttr, "\"round_prefer_floor\"">:$nearest_mode,
                    DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
