@@ -408,7 +408,9 @@ void registerStructuralConverters(ConverterRegistry &r) {
   r.add("", "Flatten", {1, 9, 11, 13, 21, 23, 24, 25}, convertFlatten);
   r.add("", "Squeeze", {1, 11, 13, 21, 23, 24, 25}, convertSqueeze);
   r.add("", "Unsqueeze", {1, 11, 13, 21, 23, 24, 25}, convertUnsqueeze);
-  r.add("", "Cast", {6, 9, 13, 19, 21, 23, 24, 25}, convertCast);
+  // Cast-28 only adds the 6-bit float types, which have no host type and
+  // are rejected as unsupported by dtypeFromOnnx (like int2 / float8e8m0).
+  r.add("", "Cast", {6, 9, 13, 19, 21, 23, 24, 25, 28}, convertCast);
   r.add("", "CastLike", {15, 19, 21, 23, 24, 25}, convertCastLike);
 }
 

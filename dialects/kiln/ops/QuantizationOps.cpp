@@ -1,8 +1,9 @@
 //===- QuantizationOps.cpp - Verifiers of ONNX quantization ops -*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0
 //
-// Scale / zero-point layout checks of quantize_linear and
-// dequantize_linear: per tensor, per axis, or blocked.
+// Scale / zero-point layout and element type checks of quantize_linear and
+// dequantize_linear (per tensor, per axis, or blocked), and the result
+// types of dynamic_quantize_linear.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,16 +52,51 @@ static LogicalResult verifyQuantParams(Operation *op, Value input,
   return success();
 }
 
+/// Checks that |value| has a floating-point element type.
+static LogicalResult verifyFloat(Operation *op, Value value, StringRef what) {
+  if (!isa<FloatType>(elementTypeOf(value)))
+    return op->emitOpError() << what << " must have a floating-point element "
+                             << "type, got " << elementTypeOf(value);
+  return success();
+}
+
 LogicalResult QuantizeLinearOp::verify() {
   if (failed(verifyQuantParams(*this, getInput(), getScale(), getZeroPoint(),
-                               getAxis(), getBlockSize())))
+                               getAxis(), getBlockSize())) ||
+      failed(verifyFloat(*this, getScale(), "scale")))
     return failure();
+  if (getZeroPoint() &&
+      elementTypeOf(getZeroPoint()) != elementTypeOf(getOutput()))
+    return emitOpError("zero point element type ")
+           << elementTypeOf(getZeroPoint())
+           << " differs from the result element type "
+           << elementTypeOf(getOutput());
   return verifyResultShape(*this, shapeOf(getInput()));
 }
 
 LogicalResult DequantizeLinearOp::verify() {
   if (failed(verifyQuantParams(*this, getInput(), getScale(), getZeroPoint(),
-                               getAxis(), getBlockSize())))
+                               getAxis(), getBlockSize())) ||
+      failed(verifyFloat(*this, getScale(), "scale")) ||
+      failed(verifyFloat(*this, getOutput(), "result")))
     return failure();
+  if (getZeroPoint() &&
+      elementTypeOf(getZeroPoint()) != elementTypeOf(getInput()))
+    return emitOpError("zero point element type ")
+           << elementTypeOf(getZeroPoint())
+           << " differs from the input element type "
+           << elementTypeOf(getInput());
+  return verifyResultShape(*this, shapeOf(getInput()));
+}
+
+LogicalResult DynamicQuantizeLinearOp::verify() {
+  Type u8 = IntegerType::get(getContext(), 8, IntegerType::Unsigned);
+  if (elementTypeOf(getOutput()) != u8 ||
+      elementTypeOf(getZeroPoint()) != u8)
+    return emitOpError("result and zero point must be ui8");
+  if (elementTypeOf(getScale()) != elementTypeOf(getInput()))
+    return emitOpError("scale must have the input's element type");
+  if (!shapeOf(getScale()).empty() || !shapeOf(getZeroPoint()).empty())
+    return emitOpError("scale and zero point must be scalars");
   return verifyResultShape(*this, shapeOf(getInput()));
 }

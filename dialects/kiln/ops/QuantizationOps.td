@@ -17,10 +17,15 @@ def Kiln_QuantizeLinearOp : Kiln_Op<"quantize_linear"> {
   let summary = "float to integer (or 8/4-bit float) quantization";
   let description = [{
     `saturate(round_half_even(x / scale) + zero_point)` into the result
-    element type. `scale` / `zero_point` are scalars (per tensor), 1-D along
+    element type (int8/16, uint8/16, int4, uint4, the float8 types or
+    float4e2m1). `scale` / `zero_point` are scalars (per tensor), 1-D along
     `axis` (per axis), or of the input's rank with dimension `axis` divided
     into blocks of `block_size` (blocked). The zero point defaults to 0.
-    For 8-bit float results, `saturate` clamps to the largest finite value.
+    The division runs in the scale's element type: `x` is first converted
+    to it (ONNX's `precision` attribute becomes a cast of the scale).
+    For float8 results, `saturate` clamps to the largest finite value
+    instead of producing inf/NaN; float8 zero points are zero in practice
+    and only added when non-zero, float4 zero points are always added.
 
     Example:
 
@@ -43,7 +48,9 @@ def Kiln_DequantizeLinearOp : Kiln_Op<"dequantize_linear"> {
   let summary = "integer (or 8/4-bit float) to float dequantization";
   let description = [{
     `(x - zero_point) * scale`, with the scale layouts of
-    `kiln.quantize_linear`; the result has the scale's element type.
+    `kiln.quantize_linear`. The difference and product are computed in
+    float32 (float64 for int32 inputs) and rounded to the result element
+    type, the scale's type or ONNX's `output_dtype`.
 
     Example:
 
@@ -78,6 +85,7 @@ def Kiln_DynamicQuantizeLinearOp : Kiln_Op<"dynamic_quantize_linear"> {
   let results = (outs Kiln_Tensor:$output, Kiln_Tensor:$scale,
                  Kiln_Tensor:$zero_point);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 #endif // KILN_DIALECTS_KILN_OPS_QUANTIZATIONOPS_TD
