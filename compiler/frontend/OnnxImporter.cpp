@@ -158,6 +158,10 @@ LogicalResult OnnxImporter::checkSupport() {
   const SchemaTable &table = SchemaTable::get();
   const ConverterRegistry &registry = ConverterRegistry::get();
   bool ok = true;
+  // Nodes whose op Kiln lacks are reported after the loop, in node order,
+  // with one note (the supported range) after the last of them rather than
+  // the same note after each.
+  std::vector<std::pair<Location, std::string>> missing;
   for (auto [index, node] : llvm::enumerate(model.graph().node())) {
     std::string domain = canonicalDomain(node.domain());
     Location loc = nodeLoc(node, index);
@@ -165,9 +169,11 @@ LogicalResult OnnxImporter::checkSupport() {
     int64_t opset = opsetIt == opsets.end() ? -1 : opsetIt->second;
     auto schema = table.ops.find({domain, node.op_type()});
     if (schema == table.ops.end()) {
-      emitError(loc) << "unsupported ONNX op '" << node.op_type()
-                     << "' (domain '" << domain << "', opset " << opset
-                     << "): not an operator of the ONNX standard";
+      missing.emplace_back(loc, "unsupported ONNX op '" + node.op_type() +
+                                    "' (domain '" + domain + "', opset " +
+                                    std::to_string(opset) +
+                                    "): not an operator of the ONNX "
+                                    "standard");
       ok = false;
       continue;
     }
@@ -192,14 +198,9 @@ LogicalResult OnnxImporter::checkSupport() {
     const ConverterRegistry::Entry *entry =
         registry.lookup(domain, node.op_type());
     if (!entry) {
-      InFlightDiagnostic diag = emitError(loc);
-      diag << "unsupported ONNX op '" << node.op_type() << "' (domain '"
-           << domain << "', opset " << opset << ")";
-      diag.attachNote() << "Kiln implements " << numSupportedOnnxOps()
-                        << " ONNX ops at default-domain opsets "
-                        << kMinNativeOpset << " to "
-                        << table.domainMax.at("")
-                        << " (older models are upgraded)";
+      missing.emplace_back(loc, "unsupported ONNX op '" + node.op_type() +
+                                    "' (domain '" + domain + "', opset " +
+                                    std::to_string(opset) + ")");
       ok = false;
       continue;
     }
@@ -215,6 +216,16 @@ LogicalResult OnnxImporter::checkSupport() {
                         << "' versions " << list;
       ok = false;
     }
+  }
+  for (auto [i, entry] : llvm::enumerate(missing)) {
+    InFlightDiagnostic diag = emitError(entry.first) << entry.second;
+    if (i + 1 == missing.size())
+      diag.attachNote() << "Kiln implements " << numSupportedOnnxOps()
+                        << " ONNX ops at default-domain opsets "
+                        << kMinNativeOpset << " to "
+                        << table.domainMax.at("")
+                        << " (older models are upgraded); "
+                        << missing.size() << " node(s) above use others";
   }
   return success(ok);
 }
