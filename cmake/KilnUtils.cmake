@@ -37,9 +37,10 @@ else()
   message(STATUS "Kiln: importer fuzzer: off (needs KILN_SANITIZE=ON and "
                  "clang)")
 endif()
-set(KILN_FUZZ_FULL_COVERAGE_LIBS KilnFrontend KilnOnnxProto KilnDialect
-    KilnSupport)
-set(KILN_FUZZ_EDGE_COVERAGE_LIBS KilnEvaluator)
+set(KILN_FUZZ_FULL_COVERAGE_LIBS "KilnFrontend;KilnOnnxProto;KilnDialect;KilnSupport"
+    CACHE STRING "Libraries compiled with -fsanitize=fuzzer-no-link")
+set(KILN_FUZZ_EDGE_COVERAGE_LIBS "KilnEvaluator"
+    CACHE STRING "Libraries compiled with edge-counter coverage only")
 
 # kiln_add_library(name SOURCES a.cpp ... [MLIR_LIBS MLIRIR ...]
 #                  [LINK other-targets ...] [DEPENDS tablegen-targets ...]

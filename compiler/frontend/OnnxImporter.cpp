@@ -61,7 +61,8 @@ struct SchemaTable {
 /// are required, and the type (AttributeProto code) of every attribute.
 struct Signature {
   int64_t minInputs = 0, maxInputs = 0, minOutputs = 0, maxOutputs = 0;
-  std::string requiredInputs; // '1' per required formal input
+  std::string requiredInputs; // per formal input: '1' required, '0'
+                              // optional, 'v' variadic
   std::map<std::string, std::pair<int, bool>> attributes; // type, required
 };
 
@@ -317,14 +318,25 @@ LogicalResult OnnxImporter::checkSignature(const onnx::NodeProto &node,
                    << sig.maxInputs << " inputs, got " << inputs;
     ok = false;
   }
-  for (size_t i = 0; i < sig.requiredInputs.size(); ++i)
-    if (sig.requiredInputs[i] == '1' &&
-        (static_cast<int64_t>(i) >= inputs || node.input(i).empty()) &&
-        static_cast<int64_t>(i) < sig.minInputs) {
+  // Only optional inputs may be left out ("" names); required and
+  // variadic ones must be given.
+  const std::string &flags = sig.requiredInputs;
+  int64_t positions = std::max<int64_t>(inputs, flags.size());
+  for (int64_t i = 0; ok && i < positions; ++i) {
+    char flag = i < static_cast<int64_t>(flags.size())
+                    ? flags[i]
+                    : (!flags.empty() && flags.back() == 'v' ? 'v' : '0');
+    bool given = i < inputs && !node.input(i).empty();
+    if (flag == '1' && !given && i < std::max<int64_t>(sig.minInputs, 1)) {
       emitError(loc) << what() << " requires input " << i
                      << ", which is missing";
       ok = false;
+    } else if (flag == 'v' && i < inputs && !given) {
+      emitError(loc) << "input " << i << " of " << what()
+                     << " is variadic and must not be empty";
+      ok = false;
     }
+  }
   if (outputs < sig.minOutputs || outputs > sig.maxOutputs) {
     emitError(loc) << what() << " has " << sig.minOutputs << " to "
                    << sig.maxOutputs << " outputs, got " << outputs;

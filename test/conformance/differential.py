@@ -1010,6 +1010,9 @@ def supported_ops(batch_runner: str) -> set:
     return {line.split(":", 1)[1] for line in out.split() if ":" in line}
 
 
+exit_problems: list = []
+
+
 def run_batch(batch_runner: str, lines: list[str], work: str):
     """Runs manifest |lines|; returns {index: (verdict, diagnostics)}.
 
@@ -1036,16 +1039,41 @@ def run_batch(batch_runner: str, lines: list[str], work: str):
                 results[current] = (head, [])
             elif line.startswith("  ") and current is not None and verdict:
                 results[current][1].append(line[2:])
-        done = [i for i in pending if i in results]
-        if proc.returncode != 0 or len(done) < len(pending):
-            crashed = current if current is not None and \
-                current not in results else None
-            if crashed is None:
-                crashed = next(i for i in pending if i not in results)
-            tail = (proc.stderr or "").strip().splitlines()[-25:]
+        missing = [i for i in pending if i not in results]
+        tail = (proc.stderr or "").strip().splitlines()[-25:]
+        if missing:
+            crashed = current if current in missing else missing[0]
             results[crashed] = ("CRASH", [f"exit status {proc.returncode}"] +
                                 tail)
+        elif proc.returncode != 0:
+            # Every case finished, then the process failed (a leak report).
+            exit_problems.append(f"kiln-batch-run exited with status "
+                                 f"{proc.returncode} after its last case: " +
+                                 " | ".join(tail))
         pending = [i for i in pending if i not in results]
+    return results
+
+
+def run_each(kiln: str, lines: list[str]):
+    """Like run_batch, one `kiln run` process per case (slower)."""
+    results = {}
+    for i, line in enumerate(lines):
+        model, inputs, outputs = line.split("\t")[:3]
+        proc = subprocess.run([kiln, "run", model, "--inputs", inputs,
+                               "--outputs", outputs], capture_output=True,
+                              text=True, errors="replace")
+        errors = [e for e in proc.stderr.splitlines() if ": error: " in e]
+        if proc.returncode == 0:
+            results[i] = ("OK", [])
+        elif proc.returncode == 1 and errors and all(
+                e.split(": error: ", 1)[1].startswith("unsupported")
+                for e in errors):
+            results[i] = ("UNSUPPORTED", errors)
+        elif proc.returncode == 1 and errors:
+            results[i] = ("ERROR", errors)
+        else:
+            results[i] = ("CRASH", [f"exit status {proc.returncode}"] +
+                          proc.stderr.strip().splitlines()[-20:])
     return results
 
 
@@ -1058,7 +1086,11 @@ def write_case(folder: str, case: Case, expected: dict):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--batch-runner", required=True)
+    runner = parser.add_mutually_exclusive_group(required=True)
+    runner.add_argument("--batch-runner",
+                        help="kiln-batch-run (all cases in one process)")
+    runner.add_argument("--kiln", help="kiln (one `kiln run` per case; "
+                                       "every op of the table is tried)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--case", type=int, help="run only this case")
@@ -1076,7 +1108,8 @@ def main() -> int:
     args = parser.parse_args()
 
     start = time.time()
-    kiln_ops = supported_ops(args.batch_runner)
+    kiln_ops = supported_ops(args.batch_runner) if args.batch_runner else \
+        {s.op for s in OPS}
     wanted = set(args.ops.split(",")) if args.ops else None
     specs = [s for s in OPS if s.op in kiln_ops and
              (wanted is None or s.op in wanted)]
@@ -1118,7 +1151,8 @@ def main() -> int:
                                 os.path.join(folder, "inputs.npz"),
                                 os.path.join(folder, "kiln.npz")]))
     gen_time = time.time() - start
-    results = run_batch(args.batch_runner, lines, work)
+    results = run_batch(args.batch_runner, lines, work) \
+        if args.batch_runner else run_each(args.kiln, lines)
     run_time = time.time() - start - gen_time
 
     counts = {"pass": 0, "unsupported": 0, "fail": 0}
@@ -1164,8 +1198,10 @@ def main() -> int:
         print(f"FAIL seed {args.seed} case {case.index} "
               f"[{' -> '.join(case.ops)}] ({np.dtype(case.dtype).name}, "
               f"opset {case.model.opset_import[0].version}): {reason}")
-        print(f"  reproduce: {sys.argv[0]} --batch-runner "
-              f"{args.batch_runner} --seed {args.seed} --case {case.index}")
+        how = (f"--batch-runner {args.batch_runner}" if args.batch_runner
+               else f"--kiln {args.kiln}")
+        print(f"  reproduce: {sys.argv[0]} {how} --seed {args.seed} "
+              f"--case {case.index}")
         print(f"  or: kiln run {dest}/model.onnx --inputs {dest}/inputs.npz "
               f"--outputs /tmp/out.npz   (expected: {dest}/expected.npz)")
     for msg, index in sorted(unsupported_msgs.items()):
@@ -1186,7 +1222,9 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     elif failures:
         print(f"failing cases kept in {failures_dir}")
-    if counts["fail"]:
+    for problem in exit_problems:
+        print(f"FAIL {problem}")
+    if counts["fail"] or exit_problems:
         return 1
     if total and counts["unsupported"] > args.max_unsupported * total:
         print(f"FAIL: {counts['unsupported']} of {total} cases unsupported "

@@ -226,11 +226,17 @@ def run_batch(batch_runner: str, lines: list) -> dict:
             elif line.startswith("  ") and current in results:
                 results[current][1].append(line[2:])
         missing = [i for i in pending if i not in results]
+        tail = (proc.stderr or "").strip().splitlines()[-20:]
         if missing:
             crashed = current if current in missing else missing[0]
-            tail = (proc.stderr or "").strip().splitlines()[-20:]
             results[crashed] = ("CRASH", [f"exit status {proc.returncode}"] +
                                 tail)
+        elif proc.returncode != 0:
+            # Every case finished, then the process failed (a leak report):
+            # charge it to the last case.
+            last = pending[-1]
+            results[last] = ("CRASH", [f"exit status {proc.returncode} "
+                                       "after the last case"] + tail)
         pending = [i for i in pending if i not in results]
     shutil.rmtree(work, ignore_errors=True)
     return results

@@ -23,7 +23,7 @@ def vi(name, shape, elem=F):
     return helper.make_tensor_value_info(name, elem, shape)
 
 
-def make(nodes, inputs, outputs, inits=(), opset=17, ir=8, domains=()):
+def make(nodes, inputs, outputs, inits=(), opset=17, ir=10, domains=()):
     graph = helper.make_graph(nodes, "lit", inputs, outputs, list(inits))
     opsets = [helper.make_opsetid("", opset)] + [
         helper.make_opsetid(d, v) for d, v in domains]
@@ -162,6 +162,12 @@ def huge_shape_op(out):
 def missing_initializer(out):
     nodes = [helper.make_node("Add", ["x", "bias"], ["y"], name="add/bias")]
     save(make(nodes, [vi("x", [2, 3])], [vi("y", [2, 3])]), out)
+
+
+def missing_initializer_checked(out):
+    """IR 8, opset 17: libonnx's checker sees the model first."""
+    nodes = [helper.make_node("Add", ["x", "bias"], ["y"], name="add/bias")]
+    save(make(nodes, [vi("x", [2, 3])], [vi("y", [2, 3])], ir=8), out)
 
 
 def cycle(out):
