@@ -22,7 +22,9 @@ tool_dirs = [os.path.join(config.kiln_obj_root, "bin"), config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["kiln", "kiln-opt"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
-config.substitutions.append(("%python", config.kiln_python))
+# lit's own %python (the interpreter running lit) lacks onnx and
+# onnxruntime: put the project venv's first so it wins.
+config.substitutions.insert(0, ("%python", config.kiln_python))
 
 # Sanitized binaries must fail the test on any report, and leak checking is
 # meaningful for our own code only.

@@ -111,6 +111,13 @@ def unsupported_pad_mode(out):
          out)
 
 
+def unsupported_fmod(out):
+    nodes = [helper.make_node("Mod", ["x", "y"], ["z"], name="mod/float",
+                              fmod=0)]
+    save(make(nodes, [vi("x", [2, 3]), vi("y", [2, 3])], [vi("z", [2, 3])]),
+         out)
+
+
 def bad_attr_type(out):
     node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv/bad")
     node.attribute.append(helper.make_attribute("strides", "two"))
