@@ -157,6 +157,11 @@ public:
 
   OwningOpRef<ModuleOp> run();
 
+  /// Checks what libonnx's version converter relies on but does not check
+  /// itself (it crashes on such models): known operators with valid
+  /// signatures, every value defined once, no cycles, produced outputs.
+  LogicalResult preflight();
+
   /// The value of ONNX value |name| (null when unknown or poisoned).
   Value lookup(const std::string &name) const {
     auto it = values.find(name);
@@ -369,6 +374,53 @@ LogicalResult OnnxImporter::checkSignature(const onnx::NodeProto &node,
   for (const auto &[name, info] : sig.attributes)
     if (info.second && !seen.count(name)) {
       emitError(loc) << what() << " requires attribute '" << name << "'";
+      ok = false;
+    }
+  return success(ok);
+}
+
+LogicalResult OnnxImporter::preflight() {
+  if (failed(resolveOpsets()))
+    return failure();
+  const SchemaTable &table = SchemaTable::get();
+  bool ok = true;
+  for (auto [index, node] : llvm::enumerate(model.graph().node())) {
+    std::string domain = canonicalDomain(node.domain());
+    Location loc = nodeLoc(node, index);
+    auto opsetIt = opsets.find(domain);
+    auto schema = table.ops.find({domain, node.op_type()});
+    int64_t version = -1;
+    if (schema != table.ops.end() && opsetIt != opsets.end())
+      for (int64_t since : schema->second)
+        if (since <= opsetIt->second)
+          version = since;
+    if (version < 0) {
+      emitError(loc) << "unsupported ONNX op '" << node.op_type()
+                     << "' (domain '" << domain << "', opset "
+                     << (opsetIt == opsets.end() ? -1 : opsetIt->second)
+                     << "): not an operator of that opset, so the model "
+                        "cannot be upgraded";
+      ok = false;
+      continue;
+    }
+    if (failed(checkSignature(node, loc, domain, version)))
+      ok = false;
+  }
+  if (!ok || failed(orderNodes()))
+    return failure();
+  std::set<std::string> defined;
+  for (const auto &input : model.graph().input())
+    defined.insert(input.name());
+  for (const auto &init : model.graph().initializer())
+    defined.insert(init.name());
+  for (const auto &node : model.graph().node())
+    defined.insert(node.output().begin(), node.output().end());
+  for (const auto &output : model.graph().output())
+    if (!defined.count(output.name())) {
+      emitError(NameLoc::get(StringAttr::get(context, output.name()),
+                             fileLoc()))
+          << "graph output '" << output.name()
+          << "' is not produced by any node";
       ok = false;
     }
   return success(ok);
@@ -1094,6 +1146,14 @@ static OwningOpRef<ModuleOp> importModel(MLIRContext *context,
     if (canonicalDomain(opset.domain()).empty())
       defaultOpset = opset.version();
   if (defaultOpset >= 1 && defaultOpset < kMinNativeOpset) {
+    {
+      DiagnosticCapture capture(context, status);
+      OnnxImporter check(context, *model, path, modelDir, options);
+      if (failed(check.preflight())) {
+        status.setFailed();
+        return nullptr;
+      }
+    }
     auto upgraded = upgradeOpset(*model, kUpgradeTarget, path);
     status.append(upgraded.status());
     if (!upgraded)

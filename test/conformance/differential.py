@@ -57,6 +57,8 @@ import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
+ort.set_default_logger_severity(4)
+
 F32, F64, F16 = np.float32, np.float64, np.float16
 I32, I64, I8, U8 = np.int32, np.int64, np.int8, np.uint8
 BOOL = np.bool_
@@ -66,7 +68,7 @@ NUMERIC = FLOATS + SIGNED_INTS
 
 # Opsets a case may use, and the IR version each is written with (IR 8 keeps
 # libonnx's checker in the loop for opset <= 17).
-OPSETS = {13: 8, 17: 8, 18: 8, 21: 10}
+OPSETS = {13: 8, 17: 8, 18: 8, 19: 9, 21: 10}
 
 ONNX_TYPE = {
     np.dtype(F32): TensorProto.FLOAT, np.dtype(F64): TensorProto.DOUBLE,
@@ -451,6 +453,10 @@ def pool(op):
                    for i in range(nd)]
             if min(out) < 1:
                 raise Reject()
+        if not windows_touch_data(spatial, attrs, out):
+            # A window entirely in the padding has no defined value (ONNX
+            # leaves it open; onnxruntime gives -FLT_MAX for MaxPool).
+            raise Reject()
         if op == "AveragePool" and g.rng.random() < 0.5:
             attrs["count_include_pad"] = 1
         if op == "LpPool":
@@ -463,6 +469,27 @@ def pool(op):
         (y,) = g.node(op, [x.name], attrs)
         return Value(y, x.dtype, x.shape[:2] + tuple(out), False)
     return build
+
+
+def windows_touch_data(spatial, attrs, out) -> bool:
+    """True when every pooling window holds at least one input element."""
+    nd = len(spatial)
+    k, st = attrs["kernel_shape"], attrs["strides"]
+    d = attrs.get("dilations", [1] * nd)
+    auto = attrs.get("auto_pad", "NOTSET")
+    for i in range(nd):
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            total = max((out[i] - 1) * st[i] + k[i] - spatial[i], 0)
+            begin = total // 2 if auto == "SAME_UPPER" else total - total // 2
+        elif auto == "VALID":
+            begin = 0
+        else:
+            begin = attrs["pads"][i]
+        for o in range(out[i]):
+            if not any(0 <= o * st[i] - begin + j * d[i] < spatial[i]
+                       for j in range(k[i])):
+                return False
+    return True
 
 
 def global_pool(op):
@@ -648,11 +675,14 @@ def build_tile(g: Graph, x: Value) -> Value:
 
 def build_pad(g: Graph, x: Value) -> Value:
     rank = len(x.shape)
-    mode = str(g.rng.choice(["constant", "constant", "reflect", "edge"]))
+    modes = ["constant", "constant", "reflect", "edge"]
+    if g.opset >= 19:
+        modes.append("wrap")
+    mode = str(g.rng.choice(modes))
     pads = []
     for i in range(2 * rank):
         dim = x.shape[i % rank]
-        hi = dim - 1 if mode == "reflect" else 2
+        hi = dim - 1 if mode == "reflect" else (dim if mode == "wrap" else 2)
         lo = -1 if (mode == "constant" and dim > 1) else 0
         pads.append(int(g.rng.integers(lo, max(hi, 0) + 1)))
     shape = tuple(x.shape[i] + pads[i] + pads[rank + i] for i in range(rank))
@@ -966,7 +996,7 @@ def run_ort(case: Case):
     options.inter_op_num_threads = 1
     options.graph_optimization_level = \
         ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
+    options.log_severity_level = 4
     session = ort.InferenceSession(case.model.SerializeToString(), options,
                                    providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]

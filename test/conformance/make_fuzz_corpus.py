@@ -171,6 +171,18 @@ def hostile_models():
          numpy_helper.from_array(np.array([1 << 62], np.int64), "e"),
          numpy_helper.from_array(np.array([1], np.int64), "a"),
          numpy_helper.from_array(np.array([-(1 << 62)], np.int64), "p")])
+    # Old opsets go through libonnx's version converter, which crashed on
+    # graphs its checker accepts (found by this fuzzer).
+    ms["old_opset_undefined_output"] = model(
+        [helper.make_node("Not", ["x"], ["y"])],
+        [vi("x", [2], TensorProto.BOOL)], [vi("nope", [2], TensorProto.BOOL)],
+        opset=1, ir=3)
+    ms["old_opset_cycle"] = model(
+        [helper.make_node("Relu", ["b"], ["a"]),
+         helper.make_node("Relu", ["a"], ["b"])], [x], [vi("b", [2, 3])],
+        opset=6, ir=3)
+    ms["old_opset_missing_input"] = model(
+        [helper.make_node("Add", ["x"], ["y"])], [x], [y], opset=6, ir=3)
     ms["cast_weird"] = model([helper.make_node("Cast", ["x"], ["y"], to=-4)],
                              [x], [vi("y", None)])
     return ms
