@@ -343,6 +343,7 @@ def main() -> int:
         "bert-base": lambda d: bert(args.seed, d),
     }
     rows = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="kiln-bench-") as work:
         for name, make in models.items():
             if args.only and name not in args.only:
@@ -360,7 +361,8 @@ def main() -> int:
         f"{datetime.date.today().isoformat()}; {version}; "
         f"onnxruntime {ort.__version__}; CPU: {cpu_model()} "
         f"({threads} threads available); wall-clock seconds, best of "
-        f"{args.repeat}.",
+        f"{args.repeat}; load average {load_before:.1f} when it started "
+        "(a shared machine: other work was running).",
         "",
         "| model | GMACs | params | kiln import | kiln run | evaluator | "
         f"ort 1 thread | ort {threads} threads | evaluator / ort-1 | "

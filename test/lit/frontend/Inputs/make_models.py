@@ -126,6 +126,24 @@ def bad_attr_type(out):
          out)
 
 
+def bad_signatures(out):
+    w = numpy_helper.from_array(np.ones((1, 1, 1, 1), np.float32), "w")
+    twice = helper.make_node("Flatten", ["x"], ["f"], name="flatten/twice",
+                             axis=1)
+    twice.attribute.append(helper.make_attribute("axis", 2))
+    nodes = [
+        helper.make_node("Conv", ["x"], ["c"], name="conv/one-input"),
+        helper.make_node("Relu", ["x"], ["r"], name="relu/extra", alpha=0.1),
+        helper.make_node("Concat", ["x", "", "x"], ["k"], name="concat/hole",
+                         axis=1),
+        helper.make_node("Gemm", ["x2", ""], ["g"], name="gemm/missing"),
+        twice,
+    ]
+    save(make(nodes, [vi("x", [1, 1, 2, 2]), vi("x2", [2, 2])],
+              [vi("c", None), vi("r", None), vi("k", None), vi("g", None),
+               vi("f", None)], [w]), out)
+
+
 # --- shapes ----------------------------------------------------------------------
 
 
@@ -175,6 +193,14 @@ def missing_initializer_checked(out):
     """IR 8, opset 17: libonnx's checker sees the model first."""
     nodes = [helper.make_node("Add", ["x", "bias"], ["y"], name="add/bias")]
     save(make(nodes, [vi("x", [2, 3])], [vi("y", [2, 3])], ir=8), out)
+
+
+def old_opset_undefined_output(out):
+    """Opset 1 goes through libonnx's version converter, which crashed on
+    this (found by kiln-fuzz-importer)."""
+    nodes = [helper.make_node("Not", ["x"], ["y"], name="not")]
+    save(make(nodes, [vi("x", [2], TensorProto.BOOL)],
+              [vi("nope", [2], TensorProto.BOOL)], opset=1, ir=3), out)
 
 
 def cycle(out):
