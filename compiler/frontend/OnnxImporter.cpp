@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace kiln::frontend {
 
@@ -57,6 +58,50 @@ struct SchemaTable {
   }
 };
 
+/// What one schema version allows: input and output counts, which inputs
+/// are required, and the type (AttributeProto code) of every attribute.
+struct Signature {
+  int64_t minInputs = 0, maxInputs = 0, minOutputs = 0, maxOutputs = 0;
+  std::string requiredInputs; // per formal input: '1' required, '0'
+                              // optional, 'v' variadic
+  std::map<std::string, std::pair<int, bool>> attributes; // type, required
+};
+
+struct SignatureTable {
+  std::map<std::tuple<std::string, std::string, int64_t>, Signature> table;
+
+  static const SignatureTable &get() {
+    static const SignatureTable instance = [] {
+      SignatureTable t;
+#define KILN_ONNX_SIGNATURE(domain, name, since, minIn, maxIn, minOut,        \
+                            maxOut, required)                                 \
+  {                                                                            \
+    Signature &sig = t.table[{domain, name, since}];                           \
+    sig.minInputs = minIn;                                                     \
+    sig.maxInputs = maxIn;                                                     \
+    sig.minOutputs = minOut;                                                   \
+    sig.maxOutputs = maxOut;                                                   \
+    sig.requiredInputs = required;                                             \
+  }
+#define KILN_ONNX_ATTRIBUTE(domain, name, since, attr, type, required)        \
+  t.table[{domain, name, since}].attributes[attr] = {type, required != 0};
+#include "compiler/frontend/OnnxSignatures.inc"
+#undef KILN_ONNX_SIGNATURE
+#undef KILN_ONNX_ATTRIBUTE
+      return t;
+    }();
+    return instance;
+  }
+};
+
+/// Returns the name of AttributeProto type |type|, e.g. "INTS".
+std::string attributeTypeName(int type) {
+  if (onnx::AttributeProto::AttributeType_IsValid(type))
+    return onnx::AttributeProto::AttributeType_Name(
+        static_cast<onnx::AttributeProto::AttributeType>(type));
+  return "type " + std::to_string(type);
+}
+
 /// Returns "" for the default ONNX domain under either of its names.
 std::string canonicalDomain(const std::string &domain) {
   return domain == "ai.onnx" ? std::string() : domain;
@@ -73,6 +118,25 @@ struct InsertionRecorder : public OpBuilder::Listener {
 
 /// Largest result (in elements) that import-time folding materializes.
 constexpr int64_t kMaxFoldElements = int64_t(1) << 22;
+
+/// Largest value (in elements) a model may have: 2^34 (64 GiB of float)
+/// is beyond any model Kiln targets and keeps element and byte counts far
+/// from int64 overflow.
+constexpr int64_t kMaxValueElements = int64_t(1) << 34;
+
+/// Returns the number of elements of |shape|, or -1 when a dimension is
+/// dynamic or negative or the count exceeds kMaxValueElements.
+int64_t boundedNumElements(llvm::ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return -1;
+    if (d != 0 && count > kMaxValueElements / d)
+      return -1;
+    count *= d;
+  }
+  return count;
+}
 
 /// Opset Kiln upgrades older models to before import.
 constexpr int64_t kMinNativeOpset = 7;
@@ -94,6 +158,11 @@ public:
 
   OwningOpRef<ModuleOp> run();
 
+  /// Checks what libonnx's version converter relies on but does not check
+  /// itself (it crashes on such models): known operators with valid
+  /// signatures, every value defined once, no cycles, produced outputs.
+  LogicalResult preflight();
+
   /// The value of ONNX value |name| (null when unknown or poisoned).
   Value lookup(const std::string &name) const {
     auto it = values.find(name);
@@ -107,6 +176,8 @@ public:
 private:
   LogicalResult resolveOpsets();
   LogicalResult checkSupport();
+  LogicalResult checkSignature(const onnx::NodeProto &node, Location loc,
+                               const std::string &domain, int64_t version);
   LogicalResult createFunction();
   LogicalResult orderNodes();
   LogicalResult importNode(const onnx::NodeProto &node, size_t index);
@@ -159,6 +230,10 @@ LogicalResult OnnxImporter::checkSupport() {
   const SchemaTable &table = SchemaTable::get();
   const ConverterRegistry &registry = ConverterRegistry::get();
   bool ok = true;
+  // Nodes whose op Kiln lacks are reported after the loop, in node order,
+  // with one note (the supported range) after the last of them rather than
+  // the same note after each.
+  std::vector<std::pair<Location, std::string>> missing;
   for (auto [index, node] : llvm::enumerate(model.graph().node())) {
     std::string domain = canonicalDomain(node.domain());
     Location loc = nodeLoc(node, index);
@@ -166,9 +241,11 @@ LogicalResult OnnxImporter::checkSupport() {
     int64_t opset = opsetIt == opsets.end() ? -1 : opsetIt->second;
     auto schema = table.ops.find({domain, node.op_type()});
     if (schema == table.ops.end()) {
-      emitError(loc) << "unsupported ONNX op '" << node.op_type()
-                     << "' (domain '" << domain << "', opset " << opset
-                     << "): not an operator of the ONNX standard";
+      missing.emplace_back(loc, "unsupported ONNX op '" + node.op_type() +
+                                    "' (domain '" + domain + "', opset " +
+                                    std::to_string(opset) +
+                                    "): not an operator of the ONNX "
+                                    "standard");
       ok = false;
       continue;
     }
@@ -193,17 +270,14 @@ LogicalResult OnnxImporter::checkSupport() {
     const ConverterRegistry::Entry *entry =
         registry.lookup(domain, node.op_type());
     if (!entry) {
-      InFlightDiagnostic diag = emitError(loc);
-      diag << "unsupported ONNX op '" << node.op_type() << "' (domain '"
-           << domain << "', opset " << opset << ")";
-      diag.attachNote() << "Kiln implements " << numSupportedOnnxOps()
-                        << " ONNX ops at default-domain opsets "
-                        << kMinNativeOpset << " to "
-                        << table.domainMax.at("")
-                        << " (older models are upgraded)";
+      missing.emplace_back(loc, "unsupported ONNX op '" + node.op_type() +
+                                    "' (domain '" + domain + "', opset " +
+                                    std::to_string(opset) + ")");
       ok = false;
       continue;
     }
+    if (failed(checkSignature(node, loc, domain, version)))
+      ok = false;
     if (!llvm::is_contained(entry->versions, version)) {
       InFlightDiagnostic diag = emitError(loc);
       diag << "unsupported ONNX op '" << node.op_type() << "' version "
@@ -217,6 +291,139 @@ LogicalResult OnnxImporter::checkSupport() {
       ok = false;
     }
   }
+  for (auto [i, entry] : llvm::enumerate(missing)) {
+    InFlightDiagnostic diag = emitError(entry.first) << entry.second;
+    if (i + 1 == missing.size())
+      diag.attachNote() << "Kiln implements " << numSupportedOnnxOps()
+                        << " ONNX ops at default-domain opsets "
+                        << kMinNativeOpset << " to "
+                        << table.domainMax.at("")
+                        << " (older models are upgraded); "
+                        << missing.size() << " node(s) above use others";
+  }
+  return success(ok);
+}
+
+LogicalResult OnnxImporter::checkSignature(const onnx::NodeProto &node,
+                                           Location loc,
+                                           const std::string &domain,
+                                           int64_t version) {
+  auto it = SignatureTable::get().table.find({domain, node.op_type(),
+                                              version});
+  if (it == SignatureTable::get().table.end())
+    return success();
+  const Signature &sig = it->second;
+  bool ok = true;
+  auto what = [&] {
+    return "ONNX op '" + node.op_type() + "' (version " +
+           std::to_string(version) + ")";
+  };
+  int64_t inputs = node.input_size(), outputs = node.output_size();
+  if (inputs < sig.minInputs || inputs > sig.maxInputs) {
+    emitError(loc) << what() << " takes " << sig.minInputs << " to "
+                   << sig.maxInputs << " inputs, got " << inputs;
+    ok = false;
+  }
+  // Only optional inputs may be left out ("" names); required and
+  // variadic ones must be given.
+  const std::string &flags = sig.requiredInputs;
+  int64_t positions = std::max<int64_t>(inputs, flags.size());
+  for (int64_t i = 0; ok && i < positions; ++i) {
+    char flag = i < static_cast<int64_t>(flags.size())
+                    ? flags[i]
+                    : (!flags.empty() && flags.back() == 'v' ? 'v' : '0');
+    bool given = i < inputs && !node.input(i).empty();
+    if (flag == '1' && !given && i < std::max<int64_t>(sig.minInputs, 1)) {
+      emitError(loc) << what() << " requires input " << i
+                     << ", which is missing";
+      ok = false;
+    } else if (flag == 'v' && i < inputs && !given) {
+      emitError(loc) << "input " << i << " of " << what()
+                     << " is variadic and must not be empty";
+      ok = false;
+    }
+  }
+  if (outputs < sig.minOutputs || outputs > sig.maxOutputs) {
+    emitError(loc) << what() << " has " << sig.minOutputs << " to "
+                   << sig.maxOutputs << " outputs, got " << outputs;
+    ok = false;
+  }
+  std::set<std::string> seen;
+  for (const auto &attr : node.attribute()) {
+    if (!seen.insert(attr.name()).second) {
+      emitError(loc) << "attribute '" << attr.name() << "' of " << what()
+                     << " is given more than once";
+      ok = false;
+      continue;
+    }
+    auto known = sig.attributes.find(attr.name());
+    if (known == sig.attributes.end()) {
+      emitError(loc) << what() << " has no attribute '" << attr.name()
+                     << "'";
+      ok = false;
+      continue;
+    }
+    // Very old models leave the type unset (UNDEFINED); newer ones must
+    // give the schema's type.
+    if (attr.type() != 0 && attr.type() != known->second.first) {
+      emitError(loc) << "attribute '" << attr.name() << "' of " << what()
+                     << " must be " << attributeTypeName(known->second.first)
+                     << ", got " << attributeTypeName(attr.type());
+      ok = false;
+    }
+  }
+  for (const auto &[name, info] : sig.attributes)
+    if (info.second && !seen.count(name)) {
+      emitError(loc) << what() << " requires attribute '" << name << "'";
+      ok = false;
+    }
+  return success(ok);
+}
+
+LogicalResult OnnxImporter::preflight() {
+  if (failed(resolveOpsets()))
+    return failure();
+  const SchemaTable &table = SchemaTable::get();
+  bool ok = true;
+  for (auto [index, node] : llvm::enumerate(model.graph().node())) {
+    std::string domain = canonicalDomain(node.domain());
+    Location loc = nodeLoc(node, index);
+    auto opsetIt = opsets.find(domain);
+    auto schema = table.ops.find({domain, node.op_type()});
+    int64_t version = -1;
+    if (schema != table.ops.end() && opsetIt != opsets.end())
+      for (int64_t since : schema->second)
+        if (since <= opsetIt->second)
+          version = since;
+    if (version < 0) {
+      emitError(loc) << "unsupported ONNX op '" << node.op_type()
+                     << "' (domain '" << domain << "', opset "
+                     << (opsetIt == opsets.end() ? -1 : opsetIt->second)
+                     << "): not an operator of that opset, so the model "
+                        "cannot be upgraded";
+      ok = false;
+      continue;
+    }
+    if (failed(checkSignature(node, loc, domain, version)))
+      ok = false;
+  }
+  if (!ok || failed(orderNodes()))
+    return failure();
+  std::set<std::string> defined;
+  for (const auto &input : model.graph().input())
+    defined.insert(input.name());
+  for (const auto &init : model.graph().initializer())
+    defined.insert(init.name());
+  for (const auto &node : model.graph().node())
+    defined.insert(node.output().begin(), node.output().end());
+  for (const auto &output : model.graph().output())
+    if (!defined.count(output.name())) {
+      emitError(NameLoc::get(StringAttr::get(context, output.name()),
+                             fileLoc()))
+          << "graph output '" << output.name()
+          << "' is not produced by any node";
+      ok = false;
+    }
   return success(ok);
 }
 
@@ -404,12 +611,22 @@ LogicalResult OnnxImporter::createFunction() {
       ok = false;
       continue;
     }
+    bool absurd = false;
     for (int64_t d : shape)
       if (d > (int64_t(1) << 31)) {
         emitError(loc) << "absurd dimension " << d << " of input '"
                        << input.name() << "'";
         ok = false;
+        absurd = true;
       }
+    if (!absurd && boundedNumElements(shape) < 0) {
+      emitError(loc) << "absurd shape " << mlir::kiln::formatShape(shape)
+                     << " of input '" << input.name()
+                     << "' (over 2^34 elements)";
+      ok = false;
+    }
+    if (!ok)
+      continue;
     argTypes.push_back(RankedTensorType::get(shape, toMlirType(context,
                                                                *dtype)));
     argNames.push_back(input.name());
@@ -527,6 +744,19 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto &node,
       emitError(loc) << "internal error: the converter of '"
                      << node.op_type() << "' did not produce output " << i;
       return failure();
+    }
+  // Absurd shapes (Expand or Tile to 2^90 elements, ...) stop here, before
+  // anything computes their element counts.
+  for (Operation *op : recorder.ops)
+    for (Type type : op->getResultTypes()) {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      if (!tensor || boundedNumElements(tensor.getShape()) < 0) {
+        emitError(loc) << "ONNX op '" << node.op_type()
+                       << "' would produce " << type
+                       << " (Kiln needs static shapes of at most 2^34 "
+                          "elements)";
+        return failure();
+      }
     }
   // Verify the new ops now, so a converter bug points at its node.
   for (Operation *op : recorder.ops)
@@ -890,6 +1120,14 @@ static OwningOpRef<ModuleOp> importModel(MLIRContext *context,
     if (canonicalDomain(opset.domain()).empty())
       defaultOpset = opset.version();
   if (defaultOpset >= 1 && defaultOpset < kMinNativeOpset) {
+    {
+      DiagnosticCapture capture(context, status);
+      OnnxImporter check(context, *model, path, modelDir, options);
+      if (failed(check.preflight())) {
+        status.setFailed();
+        return nullptr;
+      }
+    }
     auto upgraded = upgradeOpset(*model, kUpgradeTarget, path);
     status.append(upgraded.status());
     if (!upgraded)

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -56,6 +57,9 @@ static Result<std::string> readFile(const std::string &path, size_t limit) {
 /// Parses |bytes| as message |message|, requiring the whole input be used.
 static bool parseBounded(const std::string &bytes,
                          google::protobuf::MessageLite &message) {
+  // ArrayInputStream takes an int size.
+  if (bytes.size() > static_cast<size_t>(INT_MAX))
+    return false;
   google::protobuf::io::ArrayInputStream raw(bytes.data(),
                                              static_cast<int>(bytes.size()));
   google::protobuf::io::CodedInputStream coded(&raw);
@@ -183,7 +187,8 @@ static bool isInside(const fs::path &child, const fs::path &parent) {
 /// Reads the external-data bytes of |proto| from |modelDir|.
 static Result<std::string> readExternalData(const onnx::TensorProto &proto,
                                             const std::string &modelDir,
-                                            const std::string &where) {
+                                            const std::string &where,
+                                            int64_t expectedBytes) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &entry : proto.external_data()) {
@@ -235,13 +240,25 @@ static Result<std::string> readExternalData(const onnx::TensorProto &proto,
     return Status::error("external data offset " + std::to_string(offset) +
                              " is beyond the end of '" + location + "'",
                          where);
+  // Without a length, read as many bytes as the tensor needs (files that
+  // hold several tensors give lengths anyway).
   if (length < 0)
-    length = static_cast<int64_t>(size) - offset;
-  if (offset + length > static_cast<int64_t>(size))
+    length = expectedBytes >= 0 ? expectedBytes
+                                : static_cast<int64_t>(size) - offset;
+  // Compared as "length > size - offset": offset + length may overflow.
+  if (length > static_cast<int64_t>(size) - offset)
     return Status::error("external data range [" + std::to_string(offset) +
-                             ", " + std::to_string(offset + length) +
+                             ", " +
+                             (length > INT64_MAX - offset
+                                  ? std::string("overflow")
+                                  : std::to_string(offset + length)) +
                              ") exceeds the " + std::to_string(size) +
                              " bytes of '" + location + "'",
+                         where);
+  if (expectedBytes >= 0 && length != expectedBytes)
+    return Status::error("external data of '" + location + "' has " +
+                             std::to_string(length) + " bytes, expected " +
+                             std::to_string(expectedBytes),
                          where);
   std::ifstream file(resolved, std::ios::binary);
   std::string bytes(static_cast<size_t>(length), '\0');
@@ -279,9 +296,53 @@ Result<Tensor> tensorFromProto(const onnx::TensorProto &proto,
     tensor.shape.push_back(dim);
   }
   size_t elemSize = dtypeSize(*dtype);
-  tensor.data.assign(static_cast<size_t>(count) * elemSize, 0);
   size_t expectedRaw = isFourBit(*dtype) ? (count + 1) / 2
                                          : static_cast<size_t>(count) * elemSize;
+  // Check that the file really holds that many values before allocating:
+  // a tiny hostile file may declare 2^34 elements.
+  auto countMismatch = [&](int64_t have) {
+    return Status::error("tensor has " + std::to_string(have) +
+                             " values for " + std::to_string(count) +
+                             " elements",
+                         where);
+  };
+  bool external = proto.data_location() == onnx::TensorProto::EXTERNAL;
+  if (!external && proto.has_raw_data()) {
+    if (proto.raw_data().size() != expectedRaw)
+      return Status::error("tensor data has " +
+                               std::to_string(proto.raw_data().size()) +
+                               " bytes, expected " +
+                               std::to_string(expectedRaw),
+                           where);
+  } else if (!external) {
+    int64_t have = -1, want = count;
+    switch (*dtype) {
+    case DType::F32:
+      have = proto.float_data_size();
+      break;
+    case DType::F64:
+      have = proto.double_data_size();
+      break;
+    case DType::I64:
+      have = proto.int64_data_size();
+      break;
+    case DType::U32:
+    case DType::U64:
+      have = proto.uint64_data_size();
+      break;
+    case DType::I4:
+    case DType::U4:
+    case DType::F4E2M1:
+      have = proto.int32_data_size();
+      want = (count + 1) / 2;
+      break;
+    default:
+      have = proto.int32_data_size();
+    }
+    if (have != want)
+      return countMismatch(have);
+  }
+  tensor.data.assign(static_cast<size_t>(count) * elemSize, 0);
 
   auto fromBytes = [&](const std::string &raw) -> Status {
     if (raw.size() != expectedRaw)
@@ -296,8 +357,9 @@ Result<Tensor> tensorFromProto(const onnx::TensorProto &proto,
     return Status::ok();
   };
 
-  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
-    auto raw = readExternalData(proto, modelDir, where);
+  if (external) {
+    auto raw = readExternalData(proto, modelDir, where,
+                                static_cast<int64_t>(expectedRaw));
     if (!raw)
       return raw.status();
     Status status = fromBytes(*raw);
@@ -311,12 +373,6 @@ Result<Tensor> tensorFromProto(const onnx::TensorProto &proto,
       return status;
     return tensor;
   }
-  auto countMismatch = [&](int64_t have) {
-    return Status::error("tensor has " + std::to_string(have) +
-                             " values for " + std::to_string(count) +
-                             " elements",
-                         where);
-  };
   switch (*dtype) {
   case DType::F32:
     if (proto.float_data_size() != count)
@@ -404,7 +460,16 @@ Status checkWithLibOnnx(const onnx::ModelProto &model,
       return Status::ok();
   }
   try {
-    onnx::checker::check_model(model);
+    if (model.ir_version() < 4) {
+      // IR 3 wants every initializer listed among the graph inputs; many
+      // old models (and onnxruntime) ignore that, and it changes nothing
+      // for Kiln. IR 4 only relaxed it, so check as IR 4.
+      onnx::ModelProto relaxed(model);
+      relaxed.set_ir_version(4);
+      onnx::checker::check_model(relaxed);
+    } else {
+      onnx::checker::check_model(model);
+    }
   } catch (const std::exception &e) {
     std::string what = e.what();
     // The checker's messages span lines; the first carries the point.

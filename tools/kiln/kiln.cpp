@@ -48,6 +48,17 @@ cl::list<std::string>
                 cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
                 cl::sub(inspectCmd));
 
+cl::list<std::string>
+    bindPaths("bind",
+              cl::desc("Bind model inputs to fixed values: every tensor of "
+                       "DATA (a .npz, a .npy, a folder of .npy, or a "
+                       "test_data_set_N folder) whose name is a model input "
+                       "becomes a constant, e.g. a Reshape target that the "
+                       "model leaves to run time (repeatable)"),
+              cl::value_desc("DATA"), cl::cat(pipelineCat),
+              cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
+              cl::sub(inspectCmd));
+
 cl::opt<std::string> target("target",
                             cl::desc("Target: host, cortex-m4, cortex-m7, "
                                      "cortex-m55, cuda-sm80, cuda-sm90"),
@@ -133,6 +144,22 @@ bool buildOptions(kiln::CompileOptions &options) {
     status.append(kiln::parseInputShape(text, shape));
     options.inputShapes.push_back(shape);
   }
+  for (const std::string &path : bindPaths) {
+    auto tensors = kiln::loadTensors(path);
+    status.append(tensors.status());
+    if (!tensors)
+      continue;
+    for (kiln::Tensor &tensor : *tensors) {
+      if (tensor.name.empty()) {
+        status.add({kiln::Severity::Error, path,
+                    "--bind needs named tensors (the name says which model "
+                    "input each one binds)",
+                    {}});
+        break;
+      }
+      options.boundInputs.push_back(std::move(tensor));
+    }
+  }
   options.target = target;
   options.quantize = quantize;
   options.calibrationPath = calibration;
@@ -216,7 +243,17 @@ int runRun() {
   printDiagnostics(inputs.status());
   if (!inputs)
     return 1;
-  auto outputs = compiler.run(*module, inputs.take(), rawOutputs);
+  // Bound inputs are constants now: drop them from the run's inputs, so the
+  // same data file can serve --bind and --inputs.
+  std::vector<kiln::Tensor> free;
+  for (kiln::Tensor &tensor : *inputs) {
+    bool bound = false;
+    for (const kiln::Tensor &b : options.boundInputs)
+      bound = bound || (!tensor.name.empty() && b.name == tensor.name);
+    if (!bound)
+      free.push_back(std::move(tensor));
+  }
+  auto outputs = compiler.run(*module, std::move(free), rawOutputs);
   printDiagnostics(outputs.status());
   if (!outputs)
     return 1;
@@ -274,7 +311,7 @@ int main(int argc, char **argv) {
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "Kiln: an ahead-of-time compiler from ONNX to C99 and CUDA\n\n"
-          "  kiln import MODEL.onnx [-o out.mlir]\n"
+          "  kiln import MODEL.onnx [-o out.mlir] [--bind DATA]\n"
           "  kiln compile MODEL --target T [--quantize S] [--calibration "
           "DATA] -o OUTDIR\n"
           "  kiln run MODEL --inputs DATA --outputs OUT.npz\n"

@@ -138,11 +138,12 @@ LogicalResult convertRange(NodeImporter &n) {
     return failure();
   }
   double steps = std::ceil(((*limit)[0] - (*start)[0]) / d);
-  if (!(steps < static_cast<double>(kMaxConstantElements))) {
+  if (std::isnan(steps) || steps >= static_cast<double>(kMaxConstantElements)) {
     n.emitError() << "absurd range (over 2^28 elements)";
     return failure();
   }
-  int64_t count = std::max<int64_t>(static_cast<int64_t>(steps), 0);
+  // Clamp before converting: a double below INT64_MIN does not convert.
+  int64_t count = steps > 0 ? static_cast<int64_t>(steps) : 0;
   Tensor result("", type, {count});
   if (isFloat(type)) {
     // Accumulate in the element type as the ONNX function body does.
@@ -155,8 +156,13 @@ LogicalResult convertRange(NodeImporter &n) {
       storeFloat(acc, 0, loadFloat(acc, 0) + loadFloat(step, 0));
     }
   } else {
-    int64_t s = static_cast<int64_t>((*start)[0]);
-    int64_t dd = static_cast<int64_t>(d);
+    // Integers exactly (doubles lose digits above 2^53); every element lies
+    // between start and limit, so the sums cannot overflow.
+    auto starts = n.constantInts(0, "start");
+    auto deltas = n.constantInts(2, "delta");
+    if (failed(starts) || failed(deltas))
+      return failure();
+    int64_t s = (*starts)[0], dd = (*deltas)[0];
     for (int64_t i = 0; i < count; ++i)
       storeInt(result, i, s + i * dd);
   }
@@ -181,6 +187,10 @@ LogicalResult convertEyeLike(NodeImporter &n) {
     type = *requested;
   }
   int64_t k = n.getInt("k", 0);
+  if (shape[1] != 0 && shape[0] > kMaxConstantElements / shape[1]) {
+    n.emitError() << "absurd shape (over 2^28 elements)";
+    return failure();
+  }
   Tensor result("", type, {shape[0], shape[1]});
   for (int64_t i = 0; i < shape[0]; ++i) {
     int64_t j = i + k;
@@ -208,6 +218,11 @@ LogicalResult convertDropout(NodeImporter &n) {
   }
   n.setOutput(0, n.input(0));
   if (n.hasOutput(1)) {
+    if (n.inputType(0).getNumElements() > kMaxConstantElements) {
+      n.emitError() << "the mask output would be a constant of over 2^28 "
+                       "elements";
+      return failure();
+    }
     Tensor mask("", n.version() >= 10 ? DType::Bool : n.inputDType(0),
                 std::vector<int64_t>(n.inputShape(0).begin(), n.inputShape(0).end()));
     for (int64_t i = 0, e = mask.numElements(); i < e; ++i)
@@ -245,6 +260,11 @@ LogicalResult convertReshape(NodeImporter &n) {
     }
     if (d < 0) {
       n.emitError() << "invalid shape entry " << d;
+      return failure();
+    }
+    // 2^34 elements bounds every value the importer accepts.
+    if (d != 0 && known > (int64_t(1) << 34) / d) {
+      n.emitError() << "absurd shape entry " << d;
       return failure();
     }
     shape.push_back(d);

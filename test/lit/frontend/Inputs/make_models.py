@@ -1,269 +1,334 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Writes the tiny ONNX models of the importer tests in test/lit/frontend.
+"""Writes the (mostly broken) ONNX models of the frontend lit tests.
 
-Usage: make_models.py OUT_DIR NAME...
-Each NAME is one model below; it is written to OUT_DIR/NAME.onnx. Inputs
-that the converters need as constants are initializers.
+Usage: make_models.py KIND OUT [ARGS...]
+KIND is one of the functions below; OUT is the model path (some kinds also
+write files beside it: external data, symlinks). Deterministic.
 """
 import os
 import sys
+import warnings
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper, shape_inference
+
+warnings.filterwarnings("ignore")
+import onnx  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 F = TensorProto.FLOAT
 
 
-def model(name, nodes, inputs, outputs, inits=(), opset=21):
-    graph = helper.make_graph(
-        nodes,
-        name,
-        [helper.make_tensor_value_info(n, t, s) for n, t, s in inputs],
-        [helper.make_tensor_value_info(n, t, s) for n, t, s in outputs],
-        [numpy_helper.from_array(np.asarray(v), n) for n, v in inits],
-    )
-    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    # The ONNX checker of older opsets wants output shapes: infer them.
-    inferred = shape_inference.infer_shapes(m, data_prop=True)
-    known = {v.name: v for v in inferred.graph.value_info}
-    known.update({v.name: v for v in inferred.graph.output})
-    for out in m.graph.output:
-        if not out.type.tensor_type.HasField("shape"):
-            out.CopyFrom(known[out.name])
-    return m
+def vi(name, shape, elem=F):
+    return helper.make_tensor_value_info(name, elem, shape)
 
 
-def i64(*values):
-    return np.array(values, dtype=np.int64)
+def make(nodes, inputs, outputs, inits=(), opset=17, ir=10, domains=()):
+    graph = helper.make_graph(nodes, "lit", inputs, outputs, list(inits))
+    opsets = [helper.make_opsetid("", opset)] + [
+        helper.make_opsetid(d, v) for d, v in domains]
+    model = helper.make_model(graph, opset_imports=opsets,
+                              producer_name="kiln-lit")
+    model.ir_version = ir
+    return model
 
 
-def f32(*values):
-    return np.array(values, dtype=np.float32)
+def relu_model(shape=(2, 3)):
+    return make([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                [vi("x", list(shape))], [vi("y", list(shape))])
 
 
-MODELS = {
-    "gather_elements": lambda: model(
-        "gather_elements",
-        [helper.make_node("GatherElements", ["x", "i"], ["y"], axis=-1)],
-        [("x", F, [2, 3]), ("i", TensorProto.INT64, [2, 2])],
-        [("y", F, None)],
-    ),
-    "gather_nd": lambda: model(
-        "gather_nd",
-        [helper.make_node("GatherND", ["x", "i"], ["y"], batch_dims=1)],
-        [("x", F, [2, 3, 4]), ("i", TensorProto.INT64, [2, 5, 1])],
-        [("y", F, None)],
-    ),
-    "scatter_elements": lambda: model(
-        "scatter_elements",
-        [helper.make_node("ScatterElements", ["x", "i", "u"], ["y"], axis=1,
-                          reduction="add")],
-        [("x", F, [2, 5]), ("i", TensorProto.INT64, [2, 2]), ("u", F, [2, 2])],
-        [("y", F, None)],
-    ),
-    "scatter_elements_max_v16": lambda: model(
-        "scatter_elements_max_v16",
-        [helper.make_node("ScatterElements", ["x", "i", "u"], ["y"], axis=1,
-                          reduction="max")],
-        [("x", F, [2, 5]), ("i", TensorProto.INT64, [2, 2]), ("u", F, [2, 2])],
-        [("y", F, None)],
-        opset=16,
-    ),
-    "scatter_v10": lambda: model(
-        "scatter_v10",
-        [helper.make_node("Scatter", ["x", "i", "u"], ["y"], axis=0)],
-        [("x", F, [3, 3]), ("i", TensorProto.INT64, [1, 3]), ("u", F, [1, 3])],
-        [("y", F, None)],
-        opset=10,
-    ),
-    "scatter_nd": lambda: model(
-        "scatter_nd",
-        [helper.make_node("ScatterND", ["x", "i", "u"], ["y"], reduction="min")],
-        [("x", F, [4, 4]), ("i", TensorProto.INT64, [2, 1]), ("u", F, [2, 4])],
-        [("y", F, None)],
-    ),
-    "depth_to_space": lambda: model(
-        "depth_to_space",
-        [helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=2, mode="CRD")],
-        [("x", F, [1, 8, 2, 3])],
-        [("y", F, None)],
-    ),
-    "space_to_depth": lambda: model(
-        "space_to_depth",
-        [helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=2)],
-        [("x", F, [1, 2, 4, 6])],
-        [("y", F, None)],
-    ),
-    "trilu": lambda: model(
-        "trilu",
-        [helper.make_node("Trilu", ["x", "k"], ["y"], upper=0)],
-        [("x", F, [2, 3, 4])],
-        [("y", F, None)],
-        [("k", i64(-1))],
-    ),
-    "one_hot": lambda: model(
-        "one_hot",
-        [helper.make_node("OneHot", ["i", "d", "v"], ["y"], axis=-2)],
-        [("i", TensorProto.INT64, [2, 3])],
-        [("y", F, None)],
-        [("d", f32(5.7)), ("v", f32(0, 1))],
-    ),
-    "one_hot_v9": lambda: model(
-        "one_hot_v9",
-        [helper.make_node("OneHot", ["i", "d", "v"], ["y"])],
-        [("i", TensorProto.INT64, [3])],
-        [("y", F, None)],
-        [("d", i64(4)), ("v", f32(0, 1))],
-        opset=9,
-    ),
-    "reverse_sequence": lambda: model(
-        "reverse_sequence",
-        [helper.make_node("ReverseSequence", ["x", "l"], ["y"], batch_axis=0,
-                          time_axis=1)],
-        [("x", F, [3, 4, 2]), ("l", TensorProto.INT64, [3])],
-        [("y", F, None)],
-    ),
-    "compress": lambda: model(
-        "compress",
-        [helper.make_node("Compress", ["x", "c"], ["y"], axis=-1)],
-        [("x", F, [2, 4])],
-        [("y", F, None)],
-        [("c", np.array([True, False, True], dtype=bool))],
-    ),
-    "compress_flat": lambda: model(
-        "compress_flat",
-        [helper.make_node("Compress", ["x", "c"], ["y"])],
-        [("x", F, [2, 2])],
-        [("y", F, None)],
-        [("c", np.array([False, True, True], dtype=bool))],
-    ),
-    "compress_dynamic": lambda: model(
-        "compress_dynamic",
-        [helper.make_node("Compress", ["x", "c"], ["y"], axis=0)],
-        [("x", F, [3]), ("c", TensorProto.BOOL, [3])],
-        [("y", F, None)],
-    ),
-    "center_crop_pad": lambda: model(
-        "center_crop_pad",
-        [helper.make_node("CenterCropPad", ["x", "s"], ["y"], axes=[-2, -1])],
-        [("x", F, [3, 10, 7])],
-        [("y", F, None)],
-        [("s", i64(5, 10))],
-    ),
-    "resize_scales": lambda: model(
-        "resize_scales",
-        [helper.make_node("Resize", ["x", "", "s"], ["y"], mode="cubic",
-                          cubic_coeff_a=-0.5, exclude_outside=1)],
-        [("x", F, [1, 1, 4, 4])],
-        [("y", F, None)],
-        [("s", f32(1, 1, 0.6, 1.5))],
-    ),
-    "resize_sizes_axes": lambda: model(
-        "resize_sizes_axes",
-        [helper.make_node("Resize", ["x", "", "", "s"], ["y"], axes=[3, 2],
-                          keep_aspect_ratio_policy="not_larger",
-                          mode="linear", antialias=1)],
-        [("x", F, [1, 1, 4, 6])],
-        [("y", F, None)],
-        [("s", i64(3, 3))],
-    ),
-    "resize_crop": lambda: model(
-        "resize_crop",
-        [helper.make_node("Resize", ["x", "r", "", "s"], ["y"], axes=[2],
-                          coordinate_transformation_mode="tf_crop_and_resize",
-                          extrapolation_value=10.0)],
-        [("x", F, [1, 1, 4, 4])],
-        [("y", F, None)],
-        [("r", f32(0.25, 1.5)), ("s", i64(3))],
-    ),
-    "resize_v10": lambda: model(
-        "resize_v10",
-        [helper.make_node("Resize", ["x", "s"], ["y"], mode="nearest")],
-        [("x", F, [1, 1, 4, 4])],
-        [("y", F, None)],
-        [("s", f32(1, 1, 0.5, 2))],
-        opset=10,
-    ),
-    "upsample_v7": lambda: model(
-        "upsample_v7",
-        [helper.make_node("Upsample", ["x"], ["y"], mode="linear",
-                          scales=[1.0, 1.0, 2.0, 1.5])],
-        [("x", F, [1, 1, 2, 2])],
-        [("y", F, None)],
-        opset=7,
-    ),
-    "conv_transpose_same": lambda: model(
-        "conv_transpose_same",
-        [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"],
-                          auto_pad="SAME_UPPER", strides=[2, 2], group=2)],
-        [("x", F, [1, 4, 3, 3])],
-        [("y", F, None)],
-        [("w", np.zeros((4, 1, 3, 3), np.float32)),
-         ("b", np.zeros(2, np.float32))],
-    ),
-    "conv_transpose_output_shape": lambda: model(
-        "conv_transpose_output_shape",
-        [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[3, 2],
-                          output_shape=[10, 8])],
-        [("x", F, [1, 1, 3, 3])],
-        [("y", F, None)],
-        [("w", np.zeros((1, 2, 3, 3), np.float32))],
-    ),
-    "conv_transpose_total_2": lambda: model(
-        "conv_transpose_total_2",
-        [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2],
-                          output_shape=[5])],
-        [("x", F, [1, 1, 3])],
-        [("y", F, None)],
-        [("w", np.zeros((1, 1, 3), np.float32))],
-    ),
-    "conv_transpose_v1_odd": lambda: model(
-        "conv_transpose_v1_odd",
-        [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2],
-                          output_shape=[6])],
-        [("x", F, [1, 1, 3])],
-        [("y", F, [1, 1, 6])],
-        [("w", np.zeros((1, 1, 3), np.float32))],
-        opset=10,
-    ),
-    "conv_transpose_negative": lambda: model(
-        "conv_transpose_negative",
-        [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2],
-                          output_shape=[10])],
-        [("x", F, [1, 1, 3])],
-        [("y", F, None)],
-        [("w", np.zeros((1, 1, 3), np.float32))],
-    ),
-    "einsum_implicit": lambda: model(
-        "einsum_implicit",
-        [helper.make_node("Einsum", ["a", "b"], ["y"], equation="ij, jk")],
-        [("a", F, [2, 3]), ("b", F, [3, 4])],
-        [("y", F, None)],
-    ),
-    "einsum_mixed_case": lambda: model(
-        "einsum_mixed_case",
-        [helper.make_node("Einsum", ["a", "b"], ["y"], equation="...bA,Ac")],
-        [("a", F, [5, 2, 3]), ("b", F, [3, 4])],
-        [("y", F, None)],
-    ),
-    "einsum_ellipsis": lambda: model(
-        "einsum_ellipsis",
-        [helper.make_node("Einsum", ["a", "b"], ["y"],
-                          equation="...ij,...jk->...ik")],
-        [("a", F, [5, 2, 3]), ("b", F, [3, 4])],
-        [("y", F, None)],
-    ),
-}
+def save(model, out):
+    with open(out, "wb") as f:
+        f.write(model.SerializeToString())
+
+
+# --- malformed files ---------------------------------------------------------
+
+
+def garbage(out):
+    with open(out, "wb") as f:
+        f.write(b"\xff\xfe this is not a protobuf \x00\x01\x02" * 4)
+
+
+def empty(out):
+    open(out, "wb").close()
+
+
+def truncated(out):
+    w = numpy_helper.from_array(np.arange(64, dtype=np.float32).reshape(8, 8),
+                                "w")
+    model = make([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+                 [vi("x", [1, 8])], [vi("y", [1, 8])], [w])
+    data = model.SerializeToString()
+    # Cut inside the initializer's raw_data (a length-delimited field), so
+    # the parse cannot end at a field boundary.
+    at = data.find(w.raw_data[100:108])
+    with open(out, "wb") as f:
+        f.write(data[:at])
+
+
+def no_graph(out):
+    model = onnx.ModelProto(ir_version=8)
+    save(model, out)
+
+
+# --- unsupported ops and attributes --------------------------------------------
+
+
+def unsupported_ops(out):
+    x = vi("x", [1, 4, 8])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="ok_relu"),
+        helper.make_node("LSTM", ["a", "w", "r"], ["b"], name="encoder/lstm",
+                         hidden_size=2),
+        helper.make_node("TopK", ["a", "k"], ["c", "ci"], name="head/topk"),
+        helper.make_node("FusedMatMul", ["a", "a"], ["d"],
+                         name="ms/fused", domain="com.microsoft"),
+        helper.make_node("Det", ["a"], ["e"]),
+    ]
+    inits = [numpy_helper.from_array(np.zeros((1, 8, 8), np.float32), "w"),
+             numpy_helper.from_array(np.zeros((1, 8, 2), np.float32), "r"),
+             numpy_helper.from_array(np.array([2], np.int64), "k")]
+    model = make(nodes, [x], [vi("b", None), vi("c", None), vi("d", None),
+                              vi("e", None)], inits,
+                 domains=[("com.microsoft", 1)])
+    save(model, out)
+
+
+def unsupported_attr(out):
+    x = vi("x", [2, 3])
+    nodes = [helper.make_node("Gelu", ["x"], ["y"], name="act/gelu",
+                              approximate="cubic")]
+    save(make(nodes, [x], [vi("y", [2, 3])], opset=20), out)
+
+
+def unsupported_pad_mode(out):
+    pads = numpy_helper.from_array(np.array([0, 1, 0, 1], np.int64), "pads")
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["y"], name="pad/wrap",
+                              mode="wrap")]
+    save(make(nodes, [vi("x", [2, 3])], [vi("y", [2, 5])], [pads], opset=19),
+         out)
+
+
+def unsupported_fmod(out):
+    nodes = [helper.make_node("Mod", ["x", "y"], ["z"], name="mod/float",
+                              fmod=0)]
+    save(make(nodes, [vi("x", [2, 3]), vi("y", [2, 3])], [vi("z", [2, 3])]),
+         out)
+
+
+def bad_attr_type(out):
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv/bad")
+    node.attribute.append(helper.make_attribute("strides", "two"))
+    w = numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32), "w")
+    save(make([node], [vi("x", [1, 1, 5, 5])], [vi("y", [1, 1, 3, 3])], [w]),
+         out)
+
+
+def bad_signatures(out):
+    w = numpy_helper.from_array(np.ones((1, 1, 1, 1), np.float32), "w")
+    twice = helper.make_node("Flatten", ["x"], ["f"], name="flatten/twice",
+                             axis=1)
+    twice.attribute.append(helper.make_attribute("axis", 2))
+    nodes = [
+        helper.make_node("Conv", ["x"], ["c"], name="conv/one-input"),
+        helper.make_node("Relu", ["x"], ["r"], name="relu/extra", alpha=0.1),
+        helper.make_node("Concat", ["x", "", "x"], ["k"], name="concat/hole",
+                         axis=1),
+        helper.make_node("Gemm", ["x2", ""], ["g"], name="gemm/missing"),
+        twice,
+    ]
+    save(make(nodes, [vi("x", [1, 1, 2, 2]), vi("x2", [2, 2])],
+              [vi("c", None), vi("r", None), vi("k", None), vi("g", None),
+               vi("f", None)], [w]), out)
+
+
+# --- shapes ----------------------------------------------------------------------
+
+
+def dynamic(out):
+    model = make([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                 [vi("x", ["batch", 3, "len"])], [vi("y", ["batch", 3,
+                                                           "len"])])
+    save(model, out)
+
+
+def output_shape_wrong(out):
+    model = make([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                 [vi("x", [2, 3])], [vi("y", [3, 2])])
+    save(model, out)
+
+
+def output_type_wrong(out):
+    model = make([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                 [vi("x", [2, 3])], [vi("y", [2, 3], TensorProto.INT32)])
+    save(model, out)
+
+
+def absurd_dims(out):
+    big = 1 << 40
+    model = make([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                 [vi("x", [big, 3])], [vi("y", [big, 3])])
+    save(model, out)
+
+
+def huge_shape_op(out):
+    shape = numpy_helper.from_array(np.array([1 << 30, 1 << 30, 1 << 30],
+                                             np.int64), "shape")
+    nodes = [helper.make_node("Expand", ["x", "shape"], ["y"],
+                              name="expand/huge")]
+    save(make(nodes, [vi("x", [1, 1, 1])], [vi("y", None)], [shape]), out)
+
+
+# --- graph structure -----------------------------------------------------------
+
+
+def missing_initializer(out):
+    nodes = [helper.make_node("Add", ["x", "bias"], ["y"], name="add/bias")]
+    save(make(nodes, [vi("x", [2, 3])], [vi("y", [2, 3])]), out)
+
+
+def missing_initializer_checked(out):
+    """IR 8, opset 17: libonnx's checker sees the model first."""
+    nodes = [helper.make_node("Add", ["x", "bias"], ["y"], name="add/bias")]
+    save(make(nodes, [vi("x", [2, 3])], [vi("y", [2, 3])], ir=8), out)
+
+
+def old_opset_undefined_output(out):
+    """Opset 1 goes through libonnx's version converter, which crashed on
+    this (found by kiln-fuzz-importer)."""
+    nodes = [helper.make_node("Not", ["x"], ["y"], name="not")]
+    save(make(nodes, [vi("x", [2], TensorProto.BOOL)],
+              [vi("nope", [2], TensorProto.BOOL)], opset=1, ir=3), out)
+
+
+def cycle(out):
+    nodes = [helper.make_node("Add", ["x", "b"], ["a"], name="loop/a"),
+             helper.make_node("Relu", ["a"], ["b"], name="loop/b"),
+             helper.make_node("Abs", ["a"], ["y"], name="out")]
+    save(make(nodes, [vi("x", [2])], [vi("y", [2])]), out)
+
+
+def duplicate(out):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="first"),
+             helper.make_node("Abs", ["x"], ["y"], name="second")]
+    save(make(nodes, [vi("x", [2])], [vi("y", [2])]), out)
+
+
+def future_opset(out):
+    save(make([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+              [vi("x", [2])], [vi("y", [2])], opset=99, ir=10), out)
+
+
+def ir3_initializer_inputs(out):
+    """IR 3: initializers must also be listed as graph inputs."""
+    w = numpy_helper.from_array(np.array([1, 2, 3], np.float32), "w")
+    nodes = [helper.make_node("Add", ["x", "w"], ["y"], name="add")]
+    save(make(nodes, [vi("x", [3]), vi("w", [3])], [vi("y", [3])], [w],
+              opset=8, ir=3), out)
+
+
+def reshape_shape_input(out):
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["y"],
+                              name="reshape")]
+    save(make(nodes, [vi("x", [2, 6]), vi("shape", [2], TensorProto.INT64)],
+              [vi("y", None)]), out)
+
+
+# --- external data ---------------------------------------------------------------
+
+
+def external(out, location="weights.bin", offset=None, length=None,
+             write_data=True):
+    """Add(x, w) with w = [1, 2, 3, 4] in external data."""
+    data = np.array([1, 2, 3, 4], np.float32)
+    folder = os.path.dirname(os.path.abspath(out))
+    if write_data and location == "weights.bin":
+        with open(os.path.join(folder, "weights.bin"), "wb") as f:
+            f.write(b"\0" * 8 + data.tobytes())
+    w = TensorProto(name="w", data_type=F, dims=[4],
+                    data_location=TensorProto.EXTERNAL)
+    entries = [("location", location)]
+    entries.append(("offset", str(8 if offset is None else offset)))
+    if length is not None:
+        entries.append(("length", str(length)))
+    for key, value in entries:
+        e = w.external_data.add()
+        e.key, e.value = key, value
+    nodes = [helper.make_node("Add", ["x", "w"], ["y"], name="add")]
+    save(make(nodes, [vi("x", [4])], [vi("y", [4])], [w]), out)
+
+
+def external_ok(out):
+    external(out, length=16)
+
+
+def external_absolute(out):
+    external(out, location="/etc/hostname")
+
+
+def external_dotdot(out):
+    external(out, location="../weights.bin")
+
+
+def external_symlink(out):
+    folder = os.path.dirname(os.path.abspath(out))
+    outside = os.path.join(os.path.dirname(folder), "outside.bin")
+    with open(outside, "wb") as f:
+        f.write(b"\0" * 24)
+    link = os.path.join(folder, "link.bin")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(outside, link)
+    external(out, location="link.bin")
+
+
+def external_offset(out):
+    external(out, offset=4096)
+
+
+def external_length(out):
+    external(out, length=64)
+
+
+def external_missing(out):
+    external(out, location="nonexistent.bin")
+
+
+# --- data files ----------------------------------------------------------------
+
+
+def tiny_cnn(out):
+    """Conv -> Relu -> MaxPool -> Flatten -> Gemm, fixed weights."""
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.uniform(-1, 1, (4, 1, 3, 3)).astype(
+        np.float32), "conv.weight")
+    b = numpy_helper.from_array(rng.uniform(-1, 1, 4).astype(np.float32),
+                                "conv.bias")
+    fw = numpy_helper.from_array(rng.uniform(-1, 1, (3, 16)).astype(
+        np.float32), "fc.weight")
+    fb = numpy_helper.from_array(rng.uniform(-1, 1, 3).astype(np.float32),
+                                 "fc.bias")
+    nodes = [
+        helper.make_node("Conv", ["input", "conv.weight", "conv.bias"],
+                         ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("MaxPool", ["r"], ["p"], name="pool",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["logits"],
+                         name="fc", transB=1),
+    ]
+    model = make(nodes, [vi("input", [1, 1, 4, 4])],
+                 [vi("logits", [1, 3])], [w, b, fw, fb], opset=13, ir=7)
+    model.graph.name = "tiny_cnn"
+    save(model, out)
 
 
 def main():
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
-    for name in sys.argv[2:] or MODELS:
-        with open(os.path.join(out, name + ".onnx"), "wb") as f:
-            f.write(MODELS[name]().SerializeToString())
+    kind, out = sys.argv[1], sys.argv[2]
+    globals()[kind](out, *sys.argv[3:])
 
 
 if __name__ == "__main__":
