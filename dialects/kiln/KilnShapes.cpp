@@ -67,7 +67,8 @@ bool isUnidirectionallyBroadcastable(ArrayRef<int64_t> from,
 static LogicalResult checkWindowAttrs(size_t spatial, ArrayRef<int64_t> strides,
                                       ArrayRef<int64_t> pads,
                                       ArrayRef<int64_t> dilations,
-                                      EmitErrorFn emitError) {
+                                      EmitErrorFn emitError,
+                                      bool allowNegativePads = false) {
   if (strides.size() != spatial || dilations.size() != spatial ||
       pads.size() != 2 * spatial)
     return emitError() << "expected " << spatial << " strides, " << spatial
@@ -81,7 +82,7 @@ static LogicalResult checkWindowAttrs(size_t spatial, ArrayRef<int64_t> strides,
     if (dilations[i] <= 0)
       return emitError() << "dilations must be positive, got "
                          << dilations[i];
-    if (pads[i] < 0 || pads[spatial + i] < 0)
+    if (!allowNegativePads && (pads[i] < 0 || pads[spatial + i] < 0))
       return emitError() << "pads must be non-negative";
   }
   return success();
@@ -220,7 +221,10 @@ FailureOr<SmallVector<int64_t>> inferConvTransposeShape(
     return emitError() << "expected input and weight of equal rank >= 3, got "
                        << input.size() << " and " << weight.size();
   size_t spatial = input.size() - 2;
-  if (failed(checkWindowAttrs(spatial, strides, pads, dilations, emitError)))
+  // Negative pads extend a transposed convolution's output (ONNX
+  // output_shape and SAME padding can ask for that).
+  if (failed(checkWindowAttrs(spatial, strides, pads, dilations, emitError,
+                              /*allowNegativePads=*/true)))
     return failure();
   if (outputPadding.size() != spatial)
     return emitError() << "expected " << spatial
