@@ -197,8 +197,8 @@ LogicalResult convertConvTranspose(NodeImporter &n) {
       // negative totals to 0, giving a smaller output than the
       // specification's). Version 1 specified the opposite split, so only
       // even totals are unambiguous there.
-      int64_t begin = autoPad == "SAME_UPPER" ? floorHalf(total)
-                                              : total - floorHalf(total);
+      int64_t begin =
+          autoPad == "SAME_UPPER" ? floorHalf(total) : total - floorHalf(total);
       if (n.version() < 11 && total % 2 != 0)
         return n.unsupported(
             "'output_shape' " + std::to_string(outputShape[d]) +
@@ -231,14 +231,13 @@ LogicalResult convertConvTranspose(NodeImporter &n) {
   }
   OpBuilder &b = n.builder();
   Value bias = n.hasInput(2) ? n.input(2) : Value();
-  n.setOutput(0, ConvTransposeOp::create(
-                     b, n.loc(), n.tensorType(*shape, n.inputElementType(0)),
-                     n.input(0), n.input(1), bias,
-                     b.getDenseI64ArrayAttr(*strides),
-                     b.getDenseI64ArrayAttr(*pads),
-                     b.getDenseI64ArrayAttr(*dilations),
-                     b.getDenseI64ArrayAttr(*outputPadding),
-                     b.getI64IntegerAttr(group)));
+  n.setOutput(
+      0,
+      ConvTransposeOp::create(
+          b, n.loc(), n.tensorType(*shape, n.inputElementType(0)), n.input(0),
+          n.input(1), bias, b.getDenseI64ArrayAttr(*strides),
+          b.getDenseI64ArrayAttr(*pads), b.getDenseI64ArrayAttr(*dilations),
+          b.getDenseI64ArrayAttr(*outputPadding), b.getI64IntegerAttr(group)));
   return success();
 }
 
@@ -252,8 +251,8 @@ LogicalResult convertEinsum(NodeImporter &n) {
       return failure();
     }
     DType t = n.inputDType(i);
-    if (t == DType::Bool || (!isFloat(t) && !isSignedInt(t) &&
-                             !isUnsignedInt(t)))
+    if (t == DType::Bool ||
+        (!isFloat(t) && !isSignedInt(t) && !isUnsignedInt(t)))
       return n.unsupported(llvm::Twine("element type ") + dtypeName(t));
     if (n.inputElementType(i) != n.inputElementType(0)) {
       n.emitError() << "Einsum inputs have different element types";
@@ -278,10 +277,10 @@ LogicalResult convertEinsum(NodeImporter &n) {
   auto shape = inferEinsumShape(*normalized, shapes, n.errorFn());
   if (failed(shape))
     return failure();
-  n.setOutput(0, EinsumOp::create(n.builder(), n.loc(),
-                                  n.tensorType(*shape, n.inputElementType(0)),
-                                  inputs,
-                                  n.builder().getStringAttr(*normalized)));
+  n.setOutput(0,
+              EinsumOp::create(n.builder(), n.loc(),
+                               n.tensorType(*shape, n.inputElementType(0)),
+                               inputs, n.builder().getStringAttr(*normalized)));
   return success();
 }
 
