@@ -67,7 +67,8 @@ bool isUnidirectionallyBroadcastable(ArrayRef<int64_t> from,
 static LogicalResult checkWindowAttrs(size_t spatial, ArrayRef<int64_t> strides,
                                       ArrayRef<int64_t> pads,
                                       ArrayRef<int64_t> dilations,
-                                      EmitErrorFn emitError) {
+                                      EmitErrorFn emitError,
+                                      bool allowNegativePads = false) {
   if (strides.size() != spatial || dilations.size() != spatial ||
       pads.size() != 2 * spatial)
     return emitError() << "expected " << spatial << " strides, " << spatial
@@ -81,7 +82,7 @@ static LogicalResult checkWindowAttrs(size_t spatial, ArrayRef<int64_t> strides,
     if (dilations[i] <= 0)
       return emitError() << "dilations must be positive, got "
                          << dilations[i];
-    if (pads[i] < 0 || pads[spatial + i] < 0)
+    if (!allowNegativePads && (pads[i] < 0 || pads[spatial + i] < 0))
       return emitError() << "pads must be non-negative";
   }
   return success();
@@ -220,7 +221,10 @@ FailureOr<SmallVector<int64_t>> inferConvTransposeShape(
     return emitError() << "expected input and weight of equal rank >= 3, got "
                        << input.size() << " and " << weight.size();
   size_t spatial = input.size() - 2;
-  if (failed(checkWindowAttrs(spatial, strides, pads, dilations, emitError)))
+  // Negative pads extend a transposed convolution's output (ONNX
+  // output_shape and SAME padding can ask for that).
+  if (failed(checkWindowAttrs(spatial, strides, pads, dilations, emitError,
+                              /*allowNegativePads=*/true)))
     return failure();
   if (outputPadding.size() != spatial)
     return emitError() << "expected " << spatial
@@ -326,8 +330,8 @@ FailureOr<SmallVector<int64_t>> inferGatherNDShape(ArrayRef<int64_t> input,
   int64_t tuple = indices.back();
   if (tuple < 1 || tuple > rank - batchDims)
     return emitError() << "index tuples of length " << tuple
-                       << " do not fit input rank " << rank
-                       << " after " << batchDims << " batch dimensions";
+                       << " do not fit input rank " << rank << " after "
+                       << batchDims << " batch dimensions";
   SmallVector<int64_t> result(indices.begin(), indices.end() - 1);
   result.append(input.begin() + batchDims + tuple, input.end());
   return result;
@@ -353,8 +357,8 @@ FailureOr<SmallVector<int64_t>> inferDepthSpaceShape(ArrayRef<int64_t> input,
   if (input[2] % blocksize != 0 || input[3] % blocksize != 0)
     return emitError() << "spatial dimensions " << input[2] << "x" << input[3]
                        << " are not divisible by blocksize " << blocksize;
-  return SmallVector<int64_t>{input[0], input[1] * square,
-                              input[2] / blocksize, input[3] / blocksize};
+  return SmallVector<int64_t>{input[0], input[1] * square, input[2] / blocksize,
+                              input[3] / blocksize};
 }
 
 FailureOr<SmallVector<int64_t>> inferOneHotShape(ArrayRef<int64_t> indices,
@@ -408,8 +412,8 @@ FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
     if (failed(checkTerm(terms[i])))
       return failure();
     bool hasEllipsis = terms[i].contains("...");
-    int64_t letters = static_cast<int64_t>(terms[i].size()) -
-                      (hasEllipsis ? 3 : 0);
+    int64_t letters =
+        static_cast<int64_t>(terms[i].size()) - (hasEllipsis ? 3 : 0);
     if (hasEllipsis) {
       if (ranks[i] < letters)
         return emitError() << "einsum term '" << terms[i]
@@ -426,9 +430,8 @@ FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
     return failure();
   // Ellipsis dimensions get letters the equation does not use.
   std::string ellipsis;
-  for (char c = 'A'; c <= 'z' && static_cast<int64_t>(ellipsis.size()) <
-                                     ellipsisRank;
-       ++c)
+  for (char c = 'A';
+       c <= 'z' && static_cast<int64_t>(ellipsis.size()) < ellipsisRank; ++c)
     if (llvm::isAlpha(c) && !used[static_cast<unsigned char>(c)])
       ellipsis += c;
   if (static_cast<int64_t>(ellipsis.size()) < ellipsisRank)
@@ -439,8 +442,8 @@ FailureOr<std::string> normalizeEinsumEquation(StringRef equation,
       return term.str();
     int64_t count = rank - (static_cast<int64_t>(term.size()) - 3);
     // Dimensions covered by a shorter ellipsis align to the right.
-    return term.substr(0, dots).str() +
-           ellipsis.substr(ellipsisRank - count) + term.substr(dots + 3).str();
+    return term.substr(0, dots).str() + ellipsis.substr(ellipsisRank - count) +
+           term.substr(dots + 3).str();
   };
   std::string result;
   for (size_t i = 0; i < terms.size(); ++i) {

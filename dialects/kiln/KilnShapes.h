@@ -66,7 +66,8 @@ inferGemmShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
                std::optional<ArrayRef<int64_t>> c, bool transA, bool transB,
                EmitErrorFn emitError);
 
-/// Returns the output shape of ONNX ConvTranspose with explicit pads.
+/// Returns the output shape of ONNX ConvTranspose with explicit pads (which
+/// may be negative: the output then extends past the inputs' reach).
 FailureOr<SmallVector<int64_t>> inferConvTransposeShape(
     ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
     ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,

@@ -269,8 +269,8 @@ LogicalResult gatherElementsKernel(Operation *op, KernelContext &ctx) {
       return ctx.fail(indexError("gather_elements", value, dim));
     int64_t offset = 0;
     for (size_t d = 0; d < index.size(); ++d)
-      offset += (static_cast<int64_t>(d) == axis ? target : index[d]) *
-                strides[d];
+      offset +=
+          (static_cast<int64_t>(d) == axis ? target : index[d]) * strides[d];
     copyElement(in, offset, out, i);
     nextIndex(index, indices.shape);
   }
@@ -314,6 +314,7 @@ LogicalResult gatherNDKernel(Operation *op, KernelContext &ctx) {
 /// How a scatter combines an update with the value already in place.
 enum class Reduction { None, Add, Mul, Max, Min };
 
+/// Returns the reduction named |name| (the verifier admits no others).
 Reduction parseReduction(llvm::StringRef name) {
   return llvm::StringSwitch<Reduction>(name)
       .Case("add", Reduction::Add)
@@ -408,8 +409,8 @@ LogicalResult scatterElementsKernel(Operation *op, KernelContext &ctx) {
       return ctx.fail(indexError("scatter_elements", value, dim));
     int64_t offset = 0;
     for (size_t d = 0; d < index.size(); ++d)
-      offset += (static_cast<int64_t>(d) == axis ? target : index[d]) *
-                strides[d];
+      offset +=
+          (static_cast<int64_t>(d) == axis ? target : index[d]) * strides[d];
     combine(out, offset, updates, i, reduction);
     nextIndex(index, indices.shape);
   }
@@ -448,8 +449,8 @@ LogicalResult scatterNDKernel(Operation *op, KernelContext &ctx) {
 /// N x C*b*b x H/b x W/b tensor |depth|: the depth channel of space channel
 /// c at block offset (by, bx) is (by * b + bx) * C + c in DCR order and
 /// (c * b + by) * b + bx in CRD order.
-void depthSpaceCopy(const Tensor &src, Tensor &dst, int64_t blocksize,
-                    bool crd, bool toSpace) {
+void depthSpaceCopy(const Tensor &src, Tensor &dst, int64_t blocksize, bool crd,
+                    bool toSpace) {
   const Tensor &space = toSpace ? dst : src;
   const Tensor &depth = toSpace ? src : dst;
   int64_t batch = space.shape[0], channels = space.shape[1];
@@ -597,14 +598,13 @@ struct AxisSampling {
 /// Returns the interpolation weights of |mode| for the fractional offset
 /// |ratio| in (0, 1] (1 when the coordinate is an integer), as the ONNX
 /// reference computes them.
-std::vector<double> resizeWeights(ResizeOp resize, double ratio,
-                                  double scale) {
+std::vector<double> resizeWeights(ResizeOp resize, double ratio, double scale) {
   llvm::StringRef mode = resize.getMode();
   if (mode == "nearest") {
     llvm::StringRef rounding = resize.getNearestMode();
     if (ratio == 1.0)
       return {0.0, 1.0};
-    bool high = rounding == "round_prefer_floor" ? ratio > 0.5
+    bool high = rounding == "round_prefer_floor"  ? ratio > 0.5
                 : rounding == "round_prefer_ceil" ? ratio >= 0.5
                                                   : rounding == "ceil";
     return {high ? 0.0 : 1.0, high ? 1.0 : 0.0};
@@ -637,7 +637,7 @@ std::vector<double> resizeWeights(ResizeOp resize, double ratio,
     for (int64_t i = first; i < last; ++i) {
       double x = std::fabs(scale * (static_cast<double>(i) - ratio));
       double x2 = x * x, x3 = x * x2;
-      weights.push_back(x <= 1   ? (a + 2) * x3 - (a + 3) * x2 + 1
+      weights.push_back(x <= 1  ? (a + 2) * x3 - (a + 3) * x2 + 1
                         : x < 2 ? a * x3 - 5 * a * x2 + 8 * a * x - 4 * a
                                 : 0.0);
       sum += weights.back();
@@ -698,10 +698,9 @@ AxisSampling planAxis(ResizeOp resize, size_t axis, int64_t in, int64_t out) {
     int64_t pad = (taps + 1) / 2;
     double padded = x + static_cast<double>(pad);
     double base = std::floor(padded), frac = padded - base;
-    int64_t offset = taps % 2 == 0
-                         ? (frac == 0 ? -(taps / 2) : -(taps / 2) + 1)
-                         : (frac <= 0.5 ? -((taps - 1) / 2)
-                                        : -((taps - 1) / 2) + 1);
+    int64_t offset = taps % 2 == 0 ? (frac == 0 ? -(taps / 2) : -(taps / 2) + 1)
+                                   : (frac <= 0.5 ? -((taps - 1) / 2)
+                                                  : -((taps - 1) / 2) + 1);
     int64_t start = static_cast<int64_t>(base) + offset - pad;
     if (resize.getExcludeOutside()) {
       double sum = 0;

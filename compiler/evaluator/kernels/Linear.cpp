@@ -330,8 +330,8 @@ void col2im(const T *columns, int64_t planes, llvm::ArrayRef<int64_t> spatialIn,
         int64_t offset = 0;
         bool inside = true;
         for (size_t d = 0; d < rank; ++d) {
-          int64_t pos = iIndex[d] * strides[d] + kIndex[d] * dilations[d] -
-                        pads[d];
+          int64_t pos =
+              iIndex[d] * strides[d] + kIndex[d] * dilations[d] - pads[d];
           if (pos < 0 || pos >= spatialOut[d]) {
             inside = false;
             break;
@@ -437,6 +437,8 @@ struct EinsumPlan {
   llvm::SmallVector<size_t> outLetters, sumLetters;
 };
 
+/// Returns the letters, extents and per-operand strides of the normalized
+/// einsum |equation| over |operands| and a result of shape |outShape|.
 EinsumPlan planEinsum(llvm::StringRef equation,
                       llvm::ArrayRef<const Tensor *> operands,
                       llvm::ArrayRef<int64_t> outShape) {
@@ -616,8 +618,7 @@ LogicalResult einsumKernel(Operation *op, KernelContext &ctx) {
   EinsumPlan plan = planEinsum(einsum.getEquation(), operands, out.shape);
   size_t count = operands.size();
   if (count == 2 && isFloat(out.dtype) && out.dtype != DType::F64 &&
-      einsumAsGemm(plan, einsum.getEquation(), *operands[0], *operands[1],
-                   out))
+      einsumAsGemm(plan, einsum.getEquation(), *operands[0], *operands[1], out))
     return success();
   bool floating = isFloat(out.dtype);
   // Floats are read once into double, integers into int64; products

@@ -420,9 +420,8 @@ LogicalResult convertGatherElements(NodeImporter &n) {
   }
   for (size_t d = 0; d < in.size(); ++d)
     if (static_cast<int64_t>(d) != *axis && indices[d] > in[d]) {
-      n.emitError() << "indices " << formatShape(indices)
-                    << " exceed the data " << formatShape(in)
-                    << " outside axis " << *axis;
+      n.emitError() << "indices " << formatShape(indices) << " exceed the data "
+                    << formatShape(in) << " outside axis " << *axis;
       return failure();
     }
   n.setOutput(0, GatherElementsOp::create(
@@ -440,10 +439,10 @@ LogicalResult convertGatherND(NodeImporter &n) {
                                   n.errorFn());
   if (failed(shape))
     return failure();
-  n.setOutput(0, GatherNDOp::create(
-                     n.builder(), n.loc(),
-                     n.tensorType(*shape, n.inputElementType(0)), n.input(0),
-                     n.input(1), n.builder().getI64IntegerAttr(batchDims)));
+  n.setOutput(0, GatherNDOp::create(n.builder(), n.loc(),
+                                    n.tensorType(*shape, n.inputElementType(0)),
+                                    n.input(0), n.input(1),
+                                    n.builder().getI64IntegerAttr(batchDims)));
   return success();
 }
 
@@ -451,9 +450,10 @@ LogicalResult convertGatherND(NodeImporter &n) {
 /// and "mul" since version 16, "max" and "min" since 18.
 FailureOr<std::string> scatterReduction(NodeImporter &n) {
   std::string reduction = n.getString("reduction", "none");
-  bool known = reduction == "none" ||
-               (n.version() >= 16 && (reduction == "add" || reduction == "mul")) ||
-               (n.version() >= 18 && (reduction == "max" || reduction == "min"));
+  bool known =
+      reduction == "none" ||
+      (n.version() >= 16 && (reduction == "add" || reduction == "mul")) ||
+      (n.version() >= 18 && (reduction == "max" || reduction == "min"));
   if (!known) {
     n.emitError() << "attribute 'reduction' has unknown value '" << reduction
                   << "'";
@@ -484,9 +484,8 @@ LogicalResult convertScatterElements(NodeImporter &n) {
   }
   for (size_t d = 0; d < in.size(); ++d)
     if (static_cast<int64_t>(d) != *axis && indices[d] > in[d]) {
-      n.emitError() << "indices " << formatShape(indices)
-                    << " exceed the data " << formatShape(in)
-                    << " outside axis " << *axis;
+      n.emitError() << "indices " << formatShape(indices) << " exceed the data "
+                    << formatShape(in) << " outside axis " << *axis;
       return failure();
     }
   if (n.inputElementType(2) != n.inputElementType(0)) {
@@ -494,10 +493,10 @@ LogicalResult convertScatterElements(NodeImporter &n) {
     return failure();
   }
   OpBuilder &b = n.builder();
-  n.setOutput(0, ScatterElementsOp::create(
-                     b, n.loc(), n.inputType(0), n.input(0), n.input(1),
-                     n.input(2), b.getI64IntegerAttr(*axis),
-                     b.getStringAttr(*reduction)));
+  n.setOutput(0, ScatterElementsOp::create(b, n.loc(), n.inputType(0),
+                                           n.input(0), n.input(1), n.input(2),
+                                           b.getI64IntegerAttr(*axis),
+                                           b.getStringAttr(*reduction)));
   return success();
 }
 
@@ -591,8 +590,7 @@ LogicalResult convertTrilu(NodeImporter &n) {
     if (failed(values))
       return failure();
     if (values->size() != 1) {
-      n.emitError() << "input 'k' must hold one value, got "
-                    << values->size();
+      n.emitError() << "input 'k' must hold one value, got " << values->size();
       return failure();
     }
     k = (*values)[0];
@@ -644,8 +642,8 @@ LogicalResult convertOneHot(NodeImporter &n) {
     Value outside = n.scalar(indexType, static_cast<double>(depth));
     auto boolType = n.tensorType(n.inputShape(0), b.getI1Type());
     Value negative = LessOp::create(b, n.loc(), boolType, indices, zero);
-    indices = WhereOp::create(b, n.loc(), n.inputType(0), negative, outside,
-                              indices);
+    indices =
+        WhereOp::create(b, n.loc(), n.inputType(0), negative, outside, indices);
   }
   n.setOutput(0, OneHotOp::create(
                      b, n.loc(), n.tensorType(*shape, n.inputElementType(2)),
@@ -678,10 +676,10 @@ LogicalResult convertReverseSequence(NodeImporter &n) {
     return failure();
   }
   OpBuilder &b = n.builder();
-  n.setOutput(0, ReverseSequenceOp::create(
-                     b, n.loc(), n.inputType(0), n.input(0), n.input(1),
-                     b.getI64IntegerAttr(batchAxis),
-                     b.getI64IntegerAttr(timeAxis)));
+  n.setOutput(0, ReverseSequenceOp::create(b, n.loc(), n.inputType(0),
+                                           n.input(0), n.input(1),
+                                           b.getI64IntegerAttr(batchAxis),
+                                           b.getI64IntegerAttr(timeAxis)));
   return success();
 }
 
@@ -742,8 +740,8 @@ LogicalResult convertCenterCropPad(NodeImporter &n) {
     for (int64_t d = 0; d < rank; ++d)
       axes.push_back(d);
   if (axes.size() != target->size()) {
-    n.emitError() << "input 'shape' has " << target->size()
-                  << " values for " << axes.size() << " axes";
+    n.emitError() << "input 'shape' has " << target->size() << " values for "
+                  << axes.size() << " axes";
     return failure();
   }
   SmallVector<int64_t> starts(rank, 0), counts(in), steps(rank, 1);
@@ -865,8 +863,9 @@ LogicalResult convertLegacyResize(NodeImporter &n,
   for (size_t d = 0; d < rank; ++d) {
     double scale = scales[d];
     if (!(scale > 0) || (!allowDownscale && scale < 1)) {
-      n.emitError() << "scales must be " << (allowDownscale ? "positive" : ">= 1")
-                    << ", got " << scale;
+      n.emitError() << "scales must be "
+                    << (allowDownscale ? "positive" : ">= 1") << ", got "
+                    << scale;
       return failure();
     }
     shrinks |= scale < 1;
@@ -955,11 +954,11 @@ LogicalResult convertResize(NodeImporter &n) {
   p.excludeOutside = n.getInt("exclude_outside", 0) != 0;
   p.extrapolationValue = n.getFloat("extrapolation_value", 0.0f);
   // Antialiasing applies to linear and cubic only; nearest ignores it.
-  p.antialias = version >= 18 && n.getInt("antialias", 0) != 0 &&
-                p.mode != "nearest";
-  std::string policy =
-      version >= 18 ? n.getString("keep_aspect_ratio_policy", "stretch")
-                    : "stretch";
+  p.antialias =
+      version >= 18 && n.getInt("antialias", 0) != 0 && p.mode != "nearest";
+  std::string policy = version >= 18
+                           ? n.getString("keep_aspect_ratio_policy", "stretch")
+                           : "stretch";
   if (policy != "stretch" && policy != "not_larger" &&
       policy != "not_smaller") {
     n.emitError() << "attribute 'keep_aspect_ratio_policy' has unknown value '"
@@ -1054,9 +1053,9 @@ LogicalResult convertResize(NodeImporter &n) {
   }
 
   if (p.transform == "tf_crop_and_resize") {
-    auto roi = n.hasInput(1) ? n.constantFloats(1, "roi")
-                             : FailureOr<std::vector<double>>(
-                                   std::vector<double>());
+    auto roi = n.hasInput(1)
+                   ? n.constantFloats(1, "roi")
+                   : FailureOr<std::vector<double>>(std::vector<double>());
     if (failed(roi))
       return failure();
     if (roi->size() != 2 * count) {

@@ -157,6 +157,10 @@ LogicalResult convertConvTranspose(NodeImporter &n) {
       return failure();
     }
   }
+  if (llvm::any_of(*pads, [](int64_t p) { return p < 0; })) {
+    n.emitError() << "pads must be non-negative";
+    return failure();
+  }
   std::string autoPad = n.getString("auto_pad", "NOTSET");
   if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
       autoPad != "SAME_LOWER") {
@@ -188,26 +192,25 @@ LogicalResult convertConvTranspose(NodeImporter &n) {
       // Version 11 splits the total padding as (total / 2, total - total /
       // 2) under SAME_UPPER and the other way round otherwise, dividing
       // with floor as the ONNX reference does (the test data pins a total
-      // of -1 to one extra output at the end); onnxruntime agrees. Version
-      // 1 specified the opposite split, so only even totals are unambiguous
-      // there. A start that would need negative padding is refused.
-      int64_t begin = autoPad == "SAME_UPPER" ? floorHalf(total)
-                                              : total - floorHalf(total);
-      bool agreed = begin >= 0 && (n.version() >= 11 || total % 2 == 0);
-      if (!agreed)
+      // of -1 to one extra output at the end). A negative begin pad puts
+      // outputs no input reaches at the start (onnxruntime instead clamps
+      // negative totals to 0, giving a smaller output than the
+      // specification's). Version 1 specified the opposite split, so only
+      // even totals are unambiguous there.
+      int64_t begin =
+          autoPad == "SAME_UPPER" ? floorHalf(total) : total - floorHalf(total);
+      if (n.version() < 11 && total % 2 != 0)
         return n.unsupported(
             "'output_shape' " + std::to_string(outputShape[d]) +
             " on spatial axis " + std::to_string(d) + " (total padding " +
             std::to_string(total) +
             (same ? " with auto_pad '" + autoPad + "'"
                   : std::string(" without auto_pad")) +
-            (n.version() < 11 && total % 2 != 0
-                 ? ", which versions 1 and 11 of the ONNX specification "
-                   "place differently)"
-                 : ", which would need negative padding at the start)"));
+            ", which versions 1 and 11 of the ONNX specification place "
+            "differently)");
       int64_t end = total - begin;
-      // A negative end pad extends the output past the last position any
-      // input reaches: that is output_padding.
+      // A negative end pad is output_padding (the normal form keeps pads
+      // non-negative where it can).
       if (end < 0) {
         (*outputPadding)[d] -= end;
         end = 0;
@@ -216,11 +219,6 @@ LogicalResult convertConvTranspose(NodeImporter &n) {
       (*pads)[spatial + d] = end;
     }
   }
-  for (int64_t p : *pads)
-    if (p < 0) {
-      n.emitError() << "pads must be non-negative";
-      return failure();
-    }
   int64_t group = n.getInt("group", 1);
   auto shape = inferConvTransposeShape(x, w, *strides, *pads, *dilations,
                                        *outputPadding, group, n.errorFn());
@@ -233,14 +231,13 @@ LogicalResult convertConvTranspose(NodeImporter &n) {
   }
   OpBuilder &b = n.builder();
   Value bias = n.hasInput(2) ? n.input(2) : Value();
-  n.setOutput(0, ConvTransposeOp::create(
-                     b, n.loc(), n.tensorType(*shape, n.inputElementType(0)),
-                     n.input(0), n.input(1), bias,
-                     b.getDenseI64ArrayAttr(*strides),
-                     b.getDenseI64ArrayAttr(*pads),
-                     b.getDenseI64ArrayAttr(*dilations),
-                     b.getDenseI64ArrayAttr(*outputPadding),
-                     b.getI64IntegerAttr(group)));
+  n.setOutput(
+      0,
+      ConvTransposeOp::create(
+          b, n.loc(), n.tensorType(*shape, n.inputElementType(0)), n.input(0),
+          n.input(1), bias, b.getDenseI64ArrayAttr(*strides),
+          b.getDenseI64ArrayAttr(*pads), b.getDenseI64ArrayAttr(*dilations),
+          b.getDenseI64ArrayAttr(*outputPadding), b.getI64IntegerAttr(group)));
   return success();
 }
 
@@ -254,8 +251,8 @@ LogicalResult convertEinsum(NodeImporter &n) {
       return failure();
     }
     DType t = n.inputDType(i);
-    if (t == DType::Bool || (!isFloat(t) && !isSignedInt(t) &&
-                             !isUnsignedInt(t)))
+    if (t == DType::Bool ||
+        (!isFloat(t) && !isSignedInt(t) && !isUnsignedInt(t)))
       return n.unsupported(llvm::Twine("element type ") + dtypeName(t));
     if (n.inputElementType(i) != n.inputElementType(0)) {
       n.emitError() << "Einsum inputs have different element types";
@@ -280,10 +277,10 @@ LogicalResult convertEinsum(NodeImporter &n) {
   auto shape = inferEinsumShape(*normalized, shapes, n.errorFn());
   if (failed(shape))
     return failure();
-  n.setOutput(0, EinsumOp::create(n.builder(), n.loc(),
-                                  n.tensorType(*shape, n.inputElementType(0)),
-                                  inputs,
-                                  n.builder().getStringAttr(*normalized)));
+  n.setOutput(0,
+              EinsumOp::create(n.builder(), n.loc(),
+                               n.tensorType(*shape, n.inputElementType(0)),
+                               inputs, n.builder().getStringAttr(*normalized)));
   return success();
 }
 

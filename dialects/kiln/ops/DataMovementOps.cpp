@@ -152,8 +152,7 @@ LogicalResult GatherOp::verify() {
 /// Checks that |indices| of gather_elements / scatter_elements has the rank
 /// of |input| and fits inside it outside |axis|.
 static LogicalResult verifyIndicesFit(Operation *op, ArrayRef<int64_t> input,
-                                      ArrayRef<int64_t> indices,
-                                      int64_t axis) {
+                                      ArrayRef<int64_t> indices, int64_t axis) {
   if (indices.size() != input.size())
     return op->emitOpError("indices must have the rank of the input (")
            << input.size() << "), got rank " << indices.size();
@@ -222,8 +221,8 @@ LogicalResult ScatterNDOp::verify() {
   if (indices.empty() || indices.back() < 1 ||
       indices.back() > static_cast<int64_t>(input.size()))
     return emitOpError("indices ")
-           << formatShape(indices)
-           << " must end with a tuple length in [1, " << input.size() << "]";
+           << formatShape(indices) << " must end with a tuple length in [1, "
+           << input.size() << "]";
   SmallVector<int64_t> expected(indices.begin(), indices.end() - 1);
   expected.append(input.begin() + indices.back(), input.end());
   if (failed(verifyShape(*this, getUpdates(), expected, "updates")))
@@ -264,8 +263,8 @@ LogicalResult OneHotOp::verify() {
            << formatShape(shapeOf(getValues()));
   if (elementTypeOf(getValues()) != getType().getElementType())
     return emitOpError("result element type must match the values");
-  auto expected = inferOneHotShape(shapeOf(getIndices()), getDepth(),
-                                   getAxis(), opErrorFn(*this));
+  auto expected = inferOneHotShape(shapeOf(getIndices()), getDepth(), getAxis(),
+                                   opErrorFn(*this));
   if (failed(expected))
     return failure();
   return verifyResultShape(*this, *expected);
@@ -295,8 +294,8 @@ LogicalResult ResizeOp::verify() {
   ArrayRef<int64_t> output = shapeOf(getOutput());
   size_t rank = input.size();
   if (output.size() != rank)
-    return emitOpError("result rank ") << output.size()
-                                       << " differs from input rank " << rank;
+    return emitOpError("result rank ")
+           << output.size() << " differs from input rank " << rank;
   if (getScales().size() != rank)
     return emitOpError("expected ") << rank << " scales, got "
                                     << getScales().size();

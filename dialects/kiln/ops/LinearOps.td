@@ -46,9 +46,13 @@ def Kiln_ConvOp : Kiln_Op<"conv"> {
 def Kiln_ConvTransposeOp : Kiln_Op<"conv_transpose"> {
   let summary = "N-d transposed convolution (ONNX ConvTranspose)";
   let description = [{
-    `weight` is `C x M/group x k1 ... kn`. Output size per spatial axis:
+    `weight` is `C x M/group x k1 ... kn`. Input position `i` and kernel
+    offset `k` add to output position `i * s + k * dil - pad_begin`. Output
+    size per spatial axis:
     `s * (D - 1) + output_padding + (k - 1) * dil + 1 - pad_begin - pad_end`
-    (the importer resolves `output_shape` and auto_pad into `pads`).
+    (the importer resolves `output_shape` and auto_pad into `pads` and
+    `output_padding`). Pads may be negative, as ONNX `output_shape` and SAME
+    padding can require: output positions no input reaches hold the bias.
 
     Example:
 
