@@ -484,11 +484,12 @@ Status checkWithLibOnnx(const onnx::ModelProto &model,
 Result<std::shared_ptr<onnx::ModelProto>>
 upgradeOpset(const onnx::ModelProto &model, int64_t target,
              const std::string &path) {
-  // libonnx's converter assumes IR 3's rule that every initializer is also
-  // a graph input, and crashes when one is not (found by
-  // kiln-fuzz-importer): list the missing ones as inputs, as IR 3 wants.
+  // libonnx's converter crashes when an initializer that is not also a
+  // graph input is used as a graph output (found by kiln-fuzz-importer):
+  // list every initializer as an input, as IR 3 required. Kiln treats
+  // inputs named like initializers as the constants, so nothing changes.
   onnx::ModelProto canonical(model);
-  if (canonical.ir_version() < 4) {
+  {
     onnx::GraphProto &graph = *canonical.mutable_graph();
     std::set<std::string> inputs;
     for (const auto &input : graph.input())
