@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -483,9 +484,31 @@ Status checkWithLibOnnx(const onnx::ModelProto &model,
 Result<std::shared_ptr<onnx::ModelProto>>
 upgradeOpset(const onnx::ModelProto &model, int64_t target,
              const std::string &path) {
+  // libonnx's converter crashes when an initializer that is not also a
+  // graph input is used as a graph output (found by kiln-fuzz-importer):
+  // list every initializer as an input, as IR 3 required. Kiln treats
+  // inputs named like initializers as the constants, so nothing changes.
+  onnx::ModelProto canonical(model);
+  {
+    onnx::GraphProto &graph = *canonical.mutable_graph();
+    std::set<std::string> inputs;
+    for (const auto &input : graph.input())
+      inputs.insert(input.name());
+    for (const auto &init : graph.initializer()) {
+      if (inputs.count(init.name()))
+        continue;
+      auto *type = graph.add_input();
+      type->set_name(init.name());
+      auto *tensor = type->mutable_type()->mutable_tensor_type();
+      tensor->set_elem_type(init.data_type());
+      auto *shape = tensor->mutable_shape();
+      for (int64_t d : init.dims())
+        shape->add_dim()->set_dim_value(d);
+    }
+  }
   try {
     auto converted = std::make_shared<onnx::ModelProto>(
-        onnx::version_conversion::ConvertVersion(model,
+        onnx::version_conversion::ConvertVersion(canonical,
                                                  static_cast<int>(target)));
     return converted;
   } catch (const std::exception &e) {

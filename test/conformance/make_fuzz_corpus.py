@@ -11,7 +11,8 @@
     element types, raw_data of the wrong length, external data pointing
     outside the folder, opsets from the future, IR < 4 with inputs that are
     initializers, nested subgraphs;
-  - corrupted bytes: truncations and bit flips of some of the above.
+  - corrupted bytes: truncations and bit flips of some of the above;
+  - fuzz-regressions/: every input that once crashed the importer.
 
 Usage: make_fuzz_corpus.py NODE_TESTS_DIR OUT_DIR
 """
@@ -209,6 +210,13 @@ def main():
         hostile_models().items())]
     for data in seeds + hostile:
         write(data)
+    regressions = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "fuzz-regressions")
+    for name in sorted(os.listdir(regressions)):
+        if name.endswith(".md"):
+            continue
+        with open(os.path.join(regressions, name), "rb") as f:
+            write(f.read())
     rand = random.Random(1)
     for data in hostile + rand.sample(seeds, min(60, len(seeds))):
         if len(data) < 8:

@@ -211,6 +211,13 @@ LogicalResult convertSplit(NodeImporter &n) {
       n.emitError() << "num_outputs must be positive";
       return failure();
     }
+    // Checked before sizes are built from it: a hostile num_outputs of 2^31
+    // would allocate gigabytes (found by kiln-fuzz-importer).
+    if (parts != static_cast<int64_t>(n.numOutputs())) {
+      n.emitError() << "num_outputs is " << parts << " but the node has "
+                    << n.numOutputs() << " outputs";
+      return failure();
+    }
     // Opset 18: uneven splits give the last chunk the remainder.
     int64_t chunk = (dim + parts - 1) / parts;
     if (n.version() < 18 && dim % parts != 0) {
