@@ -216,8 +216,15 @@ struct KilnPlanMemoryPass final
 
     // Execution order, then offsets.
     OpBuilder builder(func.getContext());
+    SmallVector<Operation *> outputBoundaries;
+    for (Operation &op : func.getBody().front())
+      if (isOutputBoundary(&op))
+        outputBoundaries.push_back(&op);
     for (OpId id : plan->order)
       opsById[id]->moveBefore(returnOp);
+    // The output dequantizes follow every kernel.
+    for (Operation *op : outputBoundaries)
+      op->moveBefore(returnOp);
     auto offsetsOf = [&](Operation *op) {
       SmallVector<int64_t> offsets;
       for (Value result : op->getResults())
