@@ -343,6 +343,16 @@ Result<Tensor> tensorFromProto(const onnx::TensorProto &proto,
     if (have != want)
       return countMismatch(have);
   }
+  // External data is read (and its length checked against the file) before
+  // the tensor is allocated.
+  std::string externalBytes;
+  if (external) {
+    auto raw = readExternalData(proto, modelDir, where,
+                                static_cast<int64_t>(expectedRaw));
+    if (!raw)
+      return raw.status();
+    externalBytes = raw.take();
+  }
   tensor.data.assign(static_cast<size_t>(count) * elemSize, 0);
 
   auto fromBytes = [&](const std::string &raw) -> Status {
@@ -359,11 +369,7 @@ Result<Tensor> tensorFromProto(const onnx::TensorProto &proto,
   };
 
   if (external) {
-    auto raw = readExternalData(proto, modelDir, where,
-                                static_cast<int64_t>(expectedRaw));
-    if (!raw)
-      return raw.status();
-    Status status = fromBytes(*raw);
+    Status status = fromBytes(externalBytes);
     if (status.failed())
       return status;
     return tensor;

@@ -1256,7 +1256,9 @@ def main() -> int:
         print(f"FAIL {problem}")
     if counts["fail"] or exit_problems:
         return 1
-    if total and counts["unsupported"] > args.max_unsupported * total:
+    # With --kiln the supported ops are unknown, so skips are expected.
+    if total and args.batch_runner and \
+            counts["unsupported"] > args.max_unsupported * total:
         print(f"FAIL: {counts['unsupported']} of {total} cases unsupported "
               f"(more than {args.max_unsupported:.0%}): a generator makes "
               "what Kiln rejects")

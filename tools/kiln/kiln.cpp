@@ -11,9 +11,11 @@
 #include "kiln/Compiler.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cstdio>
 
 using namespace llvm;
@@ -124,6 +126,11 @@ cl::opt<double> percentile("percentile",
                            cl::init(99.99), cl::cat(pipelineCat),
                            cl::sub(compileCmd), cl::sub(runCmd));
 
+cl::opt<bool> timing("timing",
+                     cl::desc("Print the time of each phase (import, "
+                              "pipeline, evaluation) to stderr"),
+                     cl::cat(pipelineCat), cl::sub(runCmd));
+
 cl::opt<std::string> outputsPath("outputs",
                                  cl::desc("Where to write the outputs (.npz)"),
                                  cl::value_desc("OUT.npz"), cl::Required,
@@ -226,19 +233,31 @@ std::string formatDims(const std::vector<int64_t> &dims) {
   return text;
 }
 
+/// Seconds since |start|, for --timing.
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
 int runRun() {
   kiln::CompileOptions options;
   if (!buildOptions(options))
     return 1;
+  auto start = std::chrono::steady_clock::now();
   kiln::Compiler compiler;
   auto module = compiler.loadModel(modelPath, options);
   printDiagnostics(module.status());
   if (!module)
     return 1;
+  double importSeconds = secondsSince(start);
+  start = std::chrono::steady_clock::now();
   kiln::Status status = compiler.runPipeline(*module, options);
   printDiagnostics(status);
   if (status.failed())
     return 1;
+  double pipelineSeconds = secondsSince(start);
+  start = std::chrono::steady_clock::now();
   auto inputs = kiln::loadTensors(inputsPath);
   printDiagnostics(inputs.status());
   if (!inputs)
@@ -253,10 +272,18 @@ int runRun() {
     if (!bound)
       free.push_back(std::move(tensor));
   }
+  double inputSeconds = secondsSince(start);
+  start = std::chrono::steady_clock::now();
   auto outputs = compiler.run(*module, std::move(free), rawOutputs);
   printDiagnostics(outputs.status());
   if (!outputs)
     return 1;
+  double evalSeconds = secondsSince(start);
+  if (timing)
+    errs() << llvm::format("kiln: timing: import %.3f s, pipeline %.3f s, "
+                           "inputs %.3f s, evaluation %.3f s\n",
+                           importSeconds, pipelineSeconds, inputSeconds,
+                           evalSeconds);
   kiln::Status saved = kiln::saveNpz(outputsPath, *outputs);
   printDiagnostics(saved);
   if (saved.failed())

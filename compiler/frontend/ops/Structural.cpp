@@ -156,15 +156,18 @@ LogicalResult convertRange(NodeImporter &n) {
       storeFloat(acc, 0, loadFloat(acc, 0) + loadFloat(step, 0));
     }
   } else {
-    // Integers exactly (doubles lose digits above 2^53); every element lies
-    // between start and limit, so the sums cannot overflow.
+    // Integers exactly (doubles lose digits above 2^53). Every element lies
+    // between start and limit, but i * delta alone may not fit: compute
+    // modulo 2^64, which gives the exact in-range value.
     auto starts = n.constantInts(0, "start");
     auto deltas = n.constantInts(2, "delta");
     if (failed(starts) || failed(deltas))
       return failure();
-    int64_t s = (*starts)[0], dd = (*deltas)[0];
+    uint64_t s = static_cast<uint64_t>((*starts)[0]);
+    uint64_t dd = static_cast<uint64_t>((*deltas)[0]);
     for (int64_t i = 0; i < count; ++i)
-      storeInt(result, i, s + i * dd);
+      storeInt(result, i,
+               static_cast<int64_t>(s + static_cast<uint64_t>(i) * dd));
   }
   n.setOutput(0, n.constant(result));
   return success();
