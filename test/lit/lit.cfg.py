@@ -22,7 +22,9 @@ tool_dirs = [os.path.join(config.kiln_obj_root, "bin"), config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["kiln", "kiln-opt"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
-config.substitutions.append(("%python", config.kiln_python))
+# use_default_substitutions() already maps %python to lit's own interpreter;
+# put the project venv's first so tests get onnx / numpy from the venv.
+config.substitutions.insert(0, ("%python", config.kiln_python))
 
 # Sanitized binaries must fail the test on any report, and leak checking is
 # meaningful for our own code only.
