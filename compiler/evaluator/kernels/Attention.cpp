@@ -186,8 +186,7 @@ LogicalResult attentionKernel(Operation *op, KernelContext &ctx) {
 
   // present_key / present_value: the past followed by the new keys and
   // values, per (batch, head).
-  auto concat = [&](const Tensor *before, const Tensor &after,
-                    int64_t width) {
+  auto concat = [&](const Tensor *before, const Tensor &after, int64_t width) {
     Tensor joined("", t, {batch, kvHeads, total, width});
     size_t size = dtypeSize(t);
     int64_t pastBytes = past * width * size, newBytes = keys * width * size;
@@ -248,8 +247,7 @@ LogicalResult attentionKernel(Operation *op, KernelContext &ctx) {
     for (int64_t h = 0; h < qHeads; ++h) {
       int64_t kvh = h / group;
       const double *kHead = k.data() + (b * kvHeads + kvh) * total * headSize;
-      const double *vHead =
-          v.data() + (b * kvHeads + kvh) * total * valueSize;
+      const double *vHead = v.data() + (b * kvHeads + kvh) * total * valueSize;
       int64_t qkBase = (b * qHeads + h) * queries * total;
       for (int64_t i0 = 0; i0 < queries; i0 += kQueryTile) {
         int64_t rows = std::min(kQueryTile, queries - i0);
@@ -300,8 +298,8 @@ LogicalResult attentionKernel(Operation *op, KernelContext &ctx) {
           // Sweep 3: P V, accumulated over the key tiles.
           std::fill(acc.begin(), acc.end(), 0.0);
           for (int64_t j0 = 0; j0 < total; j0 += kKeyTile)
-            for (int64_t j = j0, end = std::min(total, j0 + kKeyTile);
-                 j < end; ++j)
+            for (int64_t j = j0, end = std::min(total, j0 + kKeyTile); j < end;
+                 ++j)
               for (int64_t d = 0; d < valueSize; ++d)
                 acc[d] += row[j] * vHead[j * valueSize + d];
           int64_t outBase = ((b * qHeads + h) * queries + i) * valueSize;

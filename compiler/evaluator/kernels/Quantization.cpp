@@ -134,8 +134,8 @@ LogicalResult quantizeLinearKernel(Operation *op, KernelContext &ctx) {
       if (out.dtype == DType::F4E2M1 || z != 0)
         quotient = static_cast<float>(quotient + z);
     }
-    out.data[i] = floatToNarrowFloat(out.dtype, static_cast<float>(quotient),
-                                     saturate);
+    out.data[i] =
+        floatToNarrowFloat(out.dtype, static_cast<float>(quotient), saturate);
   }
   return success();
 }
@@ -161,11 +161,11 @@ LogicalResult dequantizeLinearKernel(Operation *op, KernelContext &ctx) {
       value = d * loadFloat(scale, s);
     } else {
       // Narrow integers subtract exactly; the product rounds to float32.
-      double d = floatInput
-                     ? static_cast<float>(loadFloat(x, i) -
-                                          (zp ? loadFloat(*zp, s) : 0.0))
-                     : static_cast<double>(loadInt(x, i) -
-                                           (zp ? loadInt(*zp, s) : 0));
+      double d =
+          floatInput
+              ? static_cast<float>(loadFloat(x, i) -
+                                   (zp ? loadFloat(*zp, s) : 0.0))
+              : static_cast<double>(loadInt(x, i) - (zp ? loadInt(*zp, s) : 0));
       value = static_cast<float>(static_cast<float>(d) * loadFloat(scale, s));
     }
     storeFloat(out, i, value);
@@ -193,8 +193,7 @@ LogicalResult dynamicQuantizeLinearKernel(Operation *op, KernelContext &ctx) {
   float range = maxValue == minValue ? 1.0f : maxValue - minValue;
   float scale = range / 255.0f;
   float initial = 0.0f - minValue / scale;
-  float zeroPoint =
-      std::nearbyint(std::max(0.0f, std::min(255.0f, initial)));
+  float zeroPoint = std::nearbyint(std::max(0.0f, std::min(255.0f, initial)));
   uint8_t *y = ctx.result(0).as<uint8_t>();
   for (int64_t i = 0; i < n; ++i) {
     float v = std::nearbyint(xs[i] / scale) + zeroPoint;
@@ -313,9 +312,9 @@ int64_t requantize(int64_t acc, double multiplier, int64_t zeroPoint,
                    DType type) {
   double v = static_cast<double>(wrap32(acc)) * multiplier +
              static_cast<double>(zeroPoint);
-  return static_cast<int64_t>(
-      std::clamp(roundHalfEven(v), static_cast<double>(intMin(type)),
-                 static_cast<double>(intMax(type))));
+  return static_cast<int64_t>(std::clamp(roundHalfEven(v),
+                                         static_cast<double>(intMin(type)),
+                                         static_cast<double>(intMax(type))));
 }
 
 LogicalResult qlinearMatmulKernel(Operation *op, KernelContext &ctx) {
@@ -324,7 +323,8 @@ LogicalResult qlinearMatmulKernel(Operation *op, KernelContext &ctx) {
   const Tensor &b = ctx.get(mm.getRhs());
   const Tensor &bScale = ctx.get(mm.getRhsScale());
   const Tensor &bZero = ctx.get(mm.getRhsZeroPoint());
-  std::vector<int32_t> a32 = subtractZeroPoint(a, &ctx.get(mm.getLhsZeroPoint()));
+  std::vector<int32_t> a32 =
+      subtractZeroPoint(a, &ctx.get(mm.getLhsZeroPoint()));
   // B's zero point is per tensor or per column (1-D of N): broadcasting a
   // 1-D tensor over B's last axis is exactly per column.
   std::vector<int32_t> b32 = subtractZeroPoint(b, &bZero);
@@ -388,8 +388,8 @@ void convInt(const std::vector<int32_t> &x, llvm::ArrayRef<int64_t> xShape,
             int64_t offset = 0;
             bool inside = true;
             for (size_t d = 0; d < rank && inside; ++d) {
-              int64_t pos = oIndex[d] * strides[d] - pads[d] +
-                            kIndex[d] * dilations[d];
+              int64_t pos =
+                  oIndex[d] * strides[d] - pads[d] + kIndex[d] * dilations[d];
               inside = pos >= 0 && pos < xShape[d + 2];
               offset = offset * xShape[d + 2] + pos;
             }
@@ -438,8 +438,8 @@ LogicalResult convIntegerKernel(Operation *op, KernelContext &ctx) {
   const Tensor &w = ctx.get(conv.getWeight());
   std::vector<int32_t> x32 =
       subtractZeroPoint(x, ctx.getOptional(conv.getInputZeroPoint()));
-  std::vector<int32_t> w32 = subtractChannelZeroPoint(
-      w, ctx.getOptional(conv.getWeightZeroPoint()));
+  std::vector<int32_t> w32 =
+      subtractChannelZeroPoint(w, ctx.getOptional(conv.getWeightZeroPoint()));
   Tensor &out = ctx.result();
   std::vector<int64_t> acc;
   convInt(x32, x.shape, w32, w.shape, out.shape, conv.getStrides(),

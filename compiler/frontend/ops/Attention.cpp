@@ -78,8 +78,7 @@ FailureOr<int64_t> headCount(NodeImporter &n, StringRef name, size_t i) {
   int64_t hidden = n.inputShape(i)[2];
   if (heads <= 0 || hidden % heads != 0) {
     n.emitError() << "attribute '" << name << "' (" << heads
-                  << ") must be positive and divide the hidden size "
-                  << hidden;
+                  << ") must be positive and divide the hidden size " << hidden;
     return failure();
   }
   return heads;
@@ -150,9 +149,9 @@ LogicalResult convertAttention(NodeImporter &n) {
     // A float mask must convert exactly to the inputs' type (ONNX adds it
     // in the promoted type, which is then the inputs' type).
     bool wideInputs = t == DType::F32 || t == DType::F64;
-    bool floatMask = isAttentionType(m) &&
-                     (m == t || (wideInputs &&
-                                 precisionBits(m) < precisionBits(t)));
+    bool floatMask =
+        isAttentionType(m) &&
+        (m == t || (wideInputs && precisionBits(m) < precisionBits(t)));
     if (m != DType::Bool && !floatMask)
       return n.unsupported(llvm::Twine("attn_mask element type ") +
                            dtypeName(m) + " with " + dtypeName(t) +
@@ -240,8 +239,7 @@ LogicalResult convertAttention(NodeImporter &n) {
   state.addAttribute("scale", b.getF64FloatAttr(scale));
   state.addAttribute("softcap", b.getF32FloatAttr(n.getFloat("softcap", 0)));
   state.addAttribute("qk_matmul_output_mode", b.getI64IntegerAttr(mode));
-  state.addAttribute("softmax_type",
-                     TypeAttr::get(n.mlirType(softmaxType)));
+  state.addAttribute("softmax_type", TypeAttr::get(n.mlirType(softmaxType)));
   state.addAttribute("left_window_size", b.getI64IntegerAttr(left));
   state.addAttribute("right_window_size", b.getI64IntegerAttr(right));
   state.addAttribute("operandSegmentSizes",

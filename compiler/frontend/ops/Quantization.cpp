@@ -129,13 +129,11 @@ FailureOr<QuantLayout> readQuantLayout(NodeImporter &n) {
     return failure();
   }
   for (int64_t d = 0; d < rank; ++d) {
-    int64_t expected =
-        d == *axis ? (x[d] + blockSize - 1) / blockSize : x[d];
+    int64_t expected = d == *axis ? (x[d] + blockSize - 1) / blockSize : x[d];
     if (scale[d] != expected) {
       n.emitError() << "blocked scale shape " << formatShape(scale)
                     << " does not match input " << formatShape(x)
-                    << " with block_size " << blockSize << " on axis "
-                    << *axis;
+                    << " with block_size " << blockSize << " on axis " << *axis;
       return failure();
     }
   }
@@ -160,8 +158,7 @@ FailureOr<std::optional<DType>> readTypeAttr(NodeImporter &n, StringRef name) {
 LogicalResult convertQuantizeLinear(NodeImporter &n) {
   DType xType = n.inputDType(0), scaleType = n.inputDType(1);
   if (!isScaleType(xType) && xType != DType::I32)
-    return n.unsupported(llvm::Twine("input element type ") +
-                         dtypeName(xType));
+    return n.unsupported(llvm::Twine("input element type ") + dtypeName(xType));
   if (!isScaleType(scaleType))
     return n.unsupported(llvm::Twine("scale element type ") +
                          dtypeName(scaleType) +
@@ -209,13 +206,12 @@ LogicalResult convertQuantizeLinear(NodeImporter &n) {
   }
   bool saturate = n.version() >= 19 ? n.getInt("saturate", 1) != 0 : true;
   OpBuilder &b = n.builder();
-  n.setOutput(0, QuantizeLinearOp::create(
-                     b, n.loc(),
-                     n.tensorType(n.inputShape(0), n.mlirType(*outType)),
-                     n.input(0), scale, layout->zeroPoint,
-                     b.getI64IntegerAttr(layout->axis),
-                     b.getI64IntegerAttr(layout->blockSize),
-                     b.getBoolAttr(saturate)));
+  n.setOutput(
+      0, QuantizeLinearOp::create(
+             b, n.loc(), n.tensorType(n.inputShape(0), n.mlirType(*outType)),
+             n.input(0), scale, layout->zeroPoint,
+             b.getI64IntegerAttr(layout->axis),
+             b.getI64IntegerAttr(layout->blockSize), b.getBoolAttr(saturate)));
   return success();
 }
 
@@ -278,8 +274,8 @@ LogicalResult convertDynamicQuantizeLinear(NodeImporter &n) {
 LogicalResult requireByteInt(NodeImporter &n, size_t i, StringRef what) {
   DType t = n.inputDType(i);
   if (t != DType::I8 && t != DType::U8)
-    return n.unsupported(llvm::Twine("element type ") + dtypeName(t) +
-                         " of '" + what + "'");
+    return n.unsupported(llvm::Twine("element type ") + dtypeName(t) + " of '" +
+                         what + "'");
   return success();
 }
 
@@ -317,8 +313,7 @@ FailureOr<Value> rowZeroPoint(NodeImporter &n, size_t i) {
       isUnidirectionallyBroadcastable(zp, a))
     return n.input(i);
   n.emitError() << "'a_zero_point' of shape " << formatShape(zp)
-                << " is neither a scalar nor per row of A "
-                << formatShape(a);
+                << " is neither a scalar nor per row of A " << formatShape(a);
   return failure();
 }
 
@@ -344,8 +339,7 @@ LogicalResult convertMatMulInteger(NodeImporter &n) {
       failed(requireSameType(n, 2, 0, "a_zero_point")) ||
       failed(requireSameType(n, 3, 1, "b_zero_point")))
     return failure();
-  auto shape =
-      inferMatMulShape(n.inputShape(0), n.inputShape(1), n.errorFn());
+  auto shape = inferMatMulShape(n.inputShape(0), n.inputShape(1), n.errorFn());
   if (failed(shape))
     return failure();
   Value azp, bzp;
@@ -362,9 +356,9 @@ LogicalResult convertMatMulInteger(NodeImporter &n) {
     bzp = *zp;
   }
   OpBuilder &b = n.builder();
-  n.setOutput(0, MatMulIntegerOp::create(
-                     b, n.loc(), n.tensorType(*shape, b.getI32Type()),
-                     n.input(0), n.input(1), azp, bzp));
+  n.setOutput(0, MatMulIntegerOp::create(b, n.loc(),
+                                         n.tensorType(*shape, b.getI32Type()),
+                                         n.input(0), n.input(1), azp, bzp));
   return success();
 }
 
@@ -395,9 +389,8 @@ LogicalResult requirePerChannel(NodeImporter &n, size_t i, int64_t channels,
     return success();
   if (s.size() == 1 && s[0] == channels)
     return success();
-  n.emitError() << "'" << what << "' must be a scalar or have "
-                << channels << " elements (one per output channel), got "
-                << formatShape(s);
+  n.emitError() << "'" << what << "' must be a scalar or have " << channels
+                << " elements (one per output channel), got " << formatShape(s);
   return failure();
 }
 
@@ -410,9 +403,9 @@ LogicalResult convertConvInteger(NodeImporter &n) {
   if (failed(window))
     return failure();
   int64_t group = n.getInt("group", 1);
-  auto shape = inferConvShape(n.inputShape(0), n.inputShape(1),
-                              window->strides, window->pads,
-                              window->dilations, group, n.errorFn());
+  auto shape =
+      inferConvShape(n.inputShape(0), n.inputShape(1), window->strides,
+                     window->pads, window->dilations, group, n.errorFn());
   if (failed(shape))
     return failure();
   if ((n.hasInput(2) && failed(requirePerTensor(n, 2, "x_zero_point"))) ||
@@ -420,15 +413,15 @@ LogicalResult convertConvInteger(NodeImporter &n) {
        failed(requirePerChannel(n, 3, n.inputShape(1)[0], "w_zero_point"))))
     return failure();
   OpBuilder &b = n.builder();
-  n.setOutput(0, ConvIntegerOp::create(
-                     b, n.loc(), n.tensorType(*shape, b.getI32Type()),
-                     n.input(0), n.input(1),
-                     n.hasInput(2) ? n.input(2) : Value(),
-                     n.hasInput(3) ? n.input(3) : Value(),
-                     b.getDenseI64ArrayAttr(window->strides),
-                     b.getDenseI64ArrayAttr(window->pads),
-                     b.getDenseI64ArrayAttr(window->dilations),
-                     b.getI64IntegerAttr(group)));
+  n.setOutput(
+      0, ConvIntegerOp::create(b, n.loc(), n.tensorType(*shape, b.getI32Type()),
+                               n.input(0), n.input(1),
+                               n.hasInput(2) ? n.input(2) : Value(),
+                               n.hasInput(3) ? n.input(3) : Value(),
+                               b.getDenseI64ArrayAttr(window->strides),
+                               b.getDenseI64ArrayAttr(window->pads),
+                               b.getDenseI64ArrayAttr(window->dilations),
+                               b.getI64IntegerAttr(group)));
   return success();
 }
 
@@ -440,8 +433,7 @@ LogicalResult checkQLinearScales(NodeImporter &n,
   for (size_t i : scales) {
     DType s = n.inputDType(i);
     if (!isScaleType(s))
-      return n.unsupported(llvm::Twine("scale element type ") +
-                           dtypeName(s));
+      return n.unsupported(llvm::Twine("scale element type ") + dtypeName(s));
     if (s != t) {
       n.emitError() << "scales have different element types";
       return failure();
@@ -477,8 +469,8 @@ LogicalResult convertQLinearMatMul(NodeImporter &n) {
       bParams.push_back(n.input(i));
       continue;
     }
-    bool perColumn = bShape.size() >= 2 && !s.empty() &&
-                     s.back() == columns && elementCount(s) == columns;
+    bool perColumn = bShape.size() >= 2 && !s.empty() && s.back() == columns &&
+                     elementCount(s) == columns;
     if (!perColumn)
       return n.unsupported("'" +
                            llvm::Twine(i == 4 ? "b_scale" : "b_zero_point") +
@@ -494,9 +486,8 @@ LogicalResult convertQLinearMatMul(NodeImporter &n) {
   }
   OpBuilder &b = n.builder();
   n.setOutput(0, QLinearMatMulOp::create(
-                     b, n.loc(),
-                     n.tensorType(*shape, n.inputElementType(7)), n.input(0),
-                     n.input(1), n.input(2), n.input(3), bParams[0],
+                     b, n.loc(), n.tensorType(*shape, n.inputElementType(7)),
+                     n.input(0), n.input(1), n.input(2), n.input(3), bParams[0],
                      bParams[1], n.input(6), n.input(7)));
   return success();
 }
@@ -518,9 +509,8 @@ LogicalResult convertQLinearConv(NodeImporter &n) {
     return failure();
   int64_t group = n.getInt("group", 1);
   ArrayRef<int64_t> w = n.inputShape(3);
-  auto shape = inferConvShape(n.inputShape(0), w, window->strides,
-                              window->pads, window->dilations, group,
-                              n.errorFn());
+  auto shape = inferConvShape(n.inputShape(0), w, window->strides, window->pads,
+                              window->dilations, group, n.errorFn());
   if (failed(shape))
     return failure();
   if (failed(requirePerTensor(n, 1, "x_scale")) ||
@@ -532,9 +522,8 @@ LogicalResult convertQLinearConv(NodeImporter &n) {
     return failure();
   OpBuilder &b = n.builder();
   n.setOutput(0, QLinearConvOp::create(
-                     b, n.loc(),
-                     n.tensorType(*shape, n.inputElementType(7)), n.input(0),
-                     n.input(1), n.input(2), n.input(3), n.input(4),
+                     b, n.loc(), n.tensorType(*shape, n.inputElementType(7)),
+                     n.input(0), n.input(1), n.input(2), n.input(3), n.input(4),
                      n.input(5), n.input(6), n.input(7),
                      n.hasInput(8) ? n.input(8) : Value(),
                      b.getDenseI64ArrayAttr(window->strides),

@@ -97,12 +97,11 @@ LogicalResult AttentionOp::verify() {
                          "present_key")))
     return failure();
   if (getPresentValue() &&
-      failed(verifyShape(*this, getPresentValue(),
-                         {v[0], v[1], total, v[3]}, "present_value")))
+      failed(verifyShape(*this, getPresentValue(), {v[0], v[1], total, v[3]},
+                         "present_value")))
     return failure();
-  if (getQkMatmulOutput() &&
-      failed(verifyShape(*this, getQkMatmulOutput(), scores,
-                         "qk_matmul_output")))
+  if (getQkMatmulOutput() && failed(verifyShape(*this, getQkMatmulOutput(),
+                                                scores, "qk_matmul_output")))
     return failure();
   return success();
 }

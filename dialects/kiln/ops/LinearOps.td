@@ -150,12 +150,14 @@ def Kiln_MatMulIntegerOp : Kiln_Op<"matmul_integer",
   let summary = "integer matrix product with zero points (ONNX MatMulInteger)";
   let description = [{
     `(lhs - lhs_zero_point) x (rhs - rhs_zero_point)` in int32 with numpy
-    matmul shapes; `rhs_zero_point` may be per column.
+    matmul shapes; each zero point broadcasts (numpy) over its operand, so
+    it is per tensor, per row of lhs (`M x 1`) or per column of rhs (`N`).
+    The optional zero points are marked by keyword so either may be absent.
 
     Example:
 
     ```mlir
-    %y = kiln.matmul_integer %a, %b, %za, %zb
+    %y = kiln.matmul_integer %a, %b lhs_zero_point(%za) rhs_zero_point(%zb)
          : (tensor<4x3xui8>, tensor<3x2xui8>, tensor<ui8>, tensor<ui8>)
          -> tensor<4x2xi32>
     ```
@@ -165,7 +167,8 @@ def Kiln_MatMulIntegerOp : Kiln_Op<"matmul_integer",
                    Optional<Kiln_Tensor>:$rhs_zero_point);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = [{
-    $lhs `,` $rhs (`,` $lhs_zero_point^)? (`,` $rhs_zero_point^)? attr-dict `:` functional-type(operands, results)
+    $lhs `,` $rhs (`lhs_zero_point` `(` $lhs_zero_point^ `)`)?
+    (`rhs_zero_point` `(` $rhs_zero_point^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -174,14 +177,15 @@ def Kiln_ConvIntegerOp : Kiln_Op<"conv_integer", [AttrSizedOperandSegments]> {
   let summary = "integer convolution with zero points (ONNX ConvInteger)";
   let description = [{
     `conv(input - input_zero_point, weight - weight_zero_point)` in int32;
-    attributes as `kiln.conv`. Padding uses the input zero point.
+    attributes as `kiln.conv`. Padding uses the input zero point. The input
+    zero point is per tensor, the weight's per tensor or per output channel.
 
     Example:
 
     ```mlir
-    %y = kiln.conv_integer %x, %w, %zx {strides = array<i64: 1, 1>,
-           pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>,
-           group = 1 : i64}
+    %y = kiln.conv_integer %x, %w input_zero_point(%zx)
+           {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>,
+            dilations = array<i64: 1, 1>, group = 1 : i64}
          : (tensor<1x1x3x3xui8>, tensor<1x1x2x2xui8>, tensor<ui8>)
          -> tensor<1x1x2x2xi32>
     ```
@@ -194,7 +198,8 @@ def Kiln_ConvIntegerOp : Kiln_Op<"conv_integer", [AttrSizedOperandSegments]> {
                    ConfinedAttr<I64Attr, [IntPositive]>:$group);
   let results = (outs Kiln_Tensor:$output);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $input_zero_point^)? (`,` $weight_zero_point^)? attr-dict `:` functional-type(operands, results)
+    $input `,` $weight (`input_zero_point` `(` $input_zero_point^ `)`)?
+    (`weight_zero_point` `(` $weight_zero_point^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -204,7 +209,8 @@ def Kiln_QLinearMatMulOp : Kiln_Op<"qlinear_matmul"> {
   let description = [{
     Dequantizes both operands with their scales and zero points, multiplies
     (numpy matmul shapes) and requantizes to the output scale and zero point
-    (round half to even, saturate).
+    (round half to even, saturate). Scales and zero points are scalars,
+    except those of `rhs`, which may be 1-D per output column.
 
     Example:
 

@@ -14,15 +14,15 @@ using namespace mlir::kiln;
 using namespace mlir::kiln::detail;
 
 /// Checks the scale (and zero point) layout against the input shape.
-static LogicalResult verifyQuantParams(Operation *op, Value input,
-                                       Value scale, Value zeroPoint,
-                                       int64_t axis, int64_t blockSize) {
+static LogicalResult verifyQuantParams(Operation *op, Value input, Value scale,
+                                       Value zeroPoint, int64_t axis,
+                                       int64_t blockSize) {
   ArrayRef<int64_t> in = shapeOf(input);
   ArrayRef<int64_t> sc = shapeOf(scale);
   if (zeroPoint && shapeOf(zeroPoint) != sc)
     return op->emitOpError("zero point shape ")
-           << formatShape(shapeOf(zeroPoint))
-           << " differs from scale shape " << formatShape(sc);
+           << formatShape(shapeOf(zeroPoint)) << " differs from scale shape "
+           << formatShape(sc);
   int64_t elements = 1;
   for (int64_t d : sc)
     elements *= d;
@@ -36,9 +36,8 @@ static LogicalResult verifyQuantParams(Operation *op, Value input,
                              : in[d];
       if (sc[d] != expected)
         return op->emitOpError("blocked scale shape ")
-               << formatShape(sc) << " does not match input "
-               << formatShape(in) << " with block_size " << blockSize
-               << " on axis " << axis;
+               << formatShape(sc) << " does not match input " << formatShape(in)
+               << " with block_size " << blockSize << " on axis " << axis;
     }
     return success();
   }
@@ -47,8 +46,8 @@ static LogicalResult verifyQuantParams(Operation *op, Value input,
   if (sc.size() != 1 || failed(verifyAxis(op, axis, in.size())) ||
       sc[0] != in[axis])
     return op->emitOpError("per-axis scale of shape ")
-           << formatShape(sc) << " does not match dimension " << axis
-           << " of " << formatShape(in);
+           << formatShape(sc) << " does not match dimension " << axis << " of "
+           << formatShape(in);
   return success();
 }
 
@@ -91,8 +90,7 @@ LogicalResult DequantizeLinearOp::verify() {
 
 LogicalResult DynamicQuantizeLinearOp::verify() {
   Type u8 = IntegerType::get(getContext(), 8, IntegerType::Unsigned);
-  if (elementTypeOf(getOutput()) != u8 ||
-      elementTypeOf(getZeroPoint()) != u8)
+  if (elementTypeOf(getOutput()) != u8 || elementTypeOf(getZeroPoint()) != u8)
     return emitOpError("result and zero point must be ui8");
   if (elementTypeOf(getScale()) != elementTypeOf(getInput()))
     return emitOpError("scale must have the input's element type");
