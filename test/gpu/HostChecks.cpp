@@ -16,9 +16,13 @@
 #include "kiln/cuda/ElementOps.h"
 #include "kiln/cuda/Epilogue.h"
 #include "kiln/cuda/Numeric.h"
+#include "kiln/cuda/Packing.h"
 #include "kiln/quant/FloatFormats.h"
+#include "kiln/quant/GroupInt4.h"
 #include "kiln/quant/Int8.h"
 #include "kiln/quant/Matrix.h"
+#include "kiln/quant/Qoq.h"
+#include "kiln/quant/SvdQuant.h"
 
 #include <gtest/gtest.h>
 
@@ -392,6 +396,256 @@ TEST(GpuReference, PerTokenQuantMatchesQuant) {
                                          127)),
                 q->values[size_t(r) * cols + c]);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Low-bit register paths, emulated with the PTX fragment layouts
+//===----------------------------------------------------------------------===//
+
+/// mma.m16n8k32.s8 on emulated registers: A register r of lane (g, t) holds
+/// row g + 8 (r % 2), k = 16 (r / 2) + 4t + byte; B register r holds column
+/// g, k = 16 r + 4t + byte.
+void mmaS8Emu(const uint32_t (&a)[32][4], const uint32_t (&b)[32][2],
+              int32_t (&d)[16][8]) {
+  int32_t A[16][32], B[32][8];
+  for (int l = 0; l < 32; ++l)
+    for (int r = 0; r < 4; ++r)
+      for (int j = 0; j < 4; ++j)
+        A[l / 4 + 8 * (r % 2)][16 * (r / 2) + 4 * (l % 4) + j] =
+            int8_t(a[l][r] >> (8 * j));
+  for (int l = 0; l < 32; ++l)
+    for (int r = 0; r < 2; ++r)
+      for (int j = 0; j < 4; ++j)
+        B[16 * r + 4 * (l % 4) + j][l / 4] = int8_t(b[l][r] >> (8 * j));
+  for (int m = 0; m < 16; ++m)
+    for (int n = 0; n < 8; ++n)
+      for (int k = 0; k < 32; ++k)
+        d[m][n] += A[m][k] * B[k][n];
+}
+
+/// mma.m16n8k64.s4: A register r holds row g + 8 (r % 2), k = 32 (r / 2) +
+/// 8t + nibble; B register r holds column g, k = 32 r + 8t + nibble.
+void mmaS4Emu(const uint32_t (&a)[32][4], const uint32_t (&b)[32][2],
+              int32_t (&d)[16][8]) {
+  int32_t A[16][64], B[64][8];
+  const auto nib = [](uint32_t w, int i) {
+    return int32_t(int8_t(uint8_t((w >> (4 * i)) & 0xf) << 4) >> 4);
+  };
+  for (int l = 0; l < 32; ++l)
+    for (int r = 0; r < 4; ++r)
+      for (int i = 0; i < 8; ++i)
+        A[l / 4 + 8 * (r % 2)][32 * (r / 2) + 8 * (l % 4) + i] = nib(a[l][r], i);
+  for (int l = 0; l < 32; ++l)
+    for (int r = 0; r < 2; ++r)
+      for (int i = 0; i < 8; ++i)
+        B[32 * r + 8 * (l % 4) + i][l / 4] = nib(b[l][r], i);
+  for (int m = 0; m < 16; ++m)
+    for (int n = 0; n < 8; ++n)
+      for (int k = 0; k < 64; ++k)
+        d[m][n] += A[m][k] * B[k][n];
+}
+
+/// ldmatrix.x4 over a 16-row tile of 32-byte rows (GemmSm80's A
+/// addressing): register i is matrix i = (rows + 8 (i % 2), bytes +
+/// 16 (i / 2)); lane (g, t) receives row g, bytes 4t..4t+3.
+uint32_t ldmatrixA(const uint8_t *tile, int lane, int i) {
+  const uint8_t *p = tile + (lane / 4 + 8 * (i % 2)) * 32 + 16 * (i / 2) +
+                     4 * (lane % 4);
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 |
+         uint32_t(p[3]) << 24;
+}
+
+/// ldmatrix of one 8-column B tile of 32-byte rows: register r = bytes
+/// 16 r + 4t of row g.
+uint32_t ldmatrixB(const uint8_t *tile, int lane, int r) {
+  const uint8_t *p = tile + (lane / 4) * 32 + 16 * r + 4 * (lane % 4);
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 |
+         uint32_t(p[3]) << 24;
+}
+
+TEST(GpuLowBit, Sub4Mod256IsBytewiseSubtraction) {
+  std::mt19937 rng(10);
+  std::uniform_int_distribution<uint32_t> any;
+  for (uint32_t b = 0; b < 256; ++b) {
+    const kc::Sub4Operand op = kc::makeSub4Operand(b);
+    for (int i = 0; i < 2000; ++i) {
+      const uint32_t a = any(rng);
+      const uint32_t r = kc::sub4Mod256(a, op.low, op.invHigh);
+      for (int j = 0; j < 4; ++j)
+        ASSERT_EQ((r >> (8 * j)) & 0xff, ((a >> (8 * j)) - b) & 0xff);
+    }
+  }
+}
+
+/// Int4 fragments through the int8 path give the s4 mma's result, which is
+/// the plain product.
+TEST(GpuLowBit, Int4FragmentsThroughInt8MatchS4Mma) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> q(-8, 7);
+  for (int trial = 0; trial < 200; ++trial) {
+    int8_t A[16][64], B[8][64];
+    uint8_t aBytes[16 * 32], bBytes[8 * 32];
+    for (int m = 0; m < 16; ++m)
+      for (int k = 0; k < 64; ++k)
+        A[m][k] = int8_t(q(rng));
+    for (int n = 0; n < 8; ++n)
+      for (int k = 0; k < 64; ++k)
+        B[n][k] = int8_t(q(rng));
+    const kc::W4A4Packed pa = kc::packW4A4(&A[0][0], std::vector<float>(16).data(), 16, 64);
+    const kc::W4A4Packed pb = kc::packW4A4(&B[0][0], std::vector<float>(8).data(), 8, 64);
+    std::copy(pa.codes.begin(), pa.codes.end(), aBytes);
+    std::copy(pb.codes.begin(), pb.codes.end(), bBytes);
+    uint32_t a[32][4], b[32][2], a0[32][4], b0[32][2], a1[32][4], b1[32][2];
+    for (int l = 0; l < 32; ++l) {
+      for (int i = 0; i < 4; ++i)
+        a[l][i] = ldmatrixA(aBytes, l, i);
+      for (int r = 0; r < 2; ++r)
+        b[l][r] = ldmatrixB(bBytes, l, r);
+      kc::s4FragmentsToS8(a[l], b[l], a0[l], b0[l], a1[l], b1[l]);
+    }
+    int32_t d4[16][8] = {}, d8[16][8] = {};
+    mmaS4Emu(a, b, d4);
+    mmaS8Emu(a0, b0, d8);
+    mmaS8Emu(a1, b1, d8);
+    for (int m = 0; m < 16; ++m)
+      for (int n = 0; n < 8; ++n) {
+        int32_t want = 0;
+        for (int k = 0; k < 64; ++k)
+          want += A[m][k] * B[n][k];
+        ASSERT_EQ(d4[m][n], want);
+        ASSERT_EQ(d8[m][n], want);
+      }
+  }
+}
+
+TEST(GpuLowBit, QoqRuleMatchesQuant) {
+  for (int32_t lo = -119; lo <= 119; ++lo)
+    for (int32_t hi = lo; hi <= 119; hi += 3) {
+      const quant::QoqGroupParams p = quant::chooseQoqGroupParams(lo, hi);
+      uint8_t s2, z;
+      gt::qoqGroup(lo, hi, s2, z);
+      ASSERT_EQ(s2, p.scale) << lo << " " << hi;
+      ASSERT_EQ(z, p.zero) << lo << " " << hi;
+      for (int32_t v = lo; v <= hi; v += 7) {
+        const uint8_t c = gt::qoqCode(v, s2, z);
+        ASSERT_EQ(c, quant::quantizeQoqValue(v, p));
+        ASSERT_EQ(gt::qoqValue(c, s2, uint8_t(z * s2)),
+                  quant::dequantizeQoqValue(c, p));
+      }
+    }
+}
+
+/// kiln::quant's QoQ weights, packed in fragment order and decoded the way
+/// a GemmW4A8 thread does, give kiln::quant's int8 values at the positions
+/// the s8 mma reads; the GEMM on them equals qoqForward bit for bit.
+TEST(GpuLowBit, W4A8PackingMatchesQoq) {
+  std::mt19937 rng(12);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int N = 16, K = 256, M = 5;
+  std::vector<float> w(size_t(N) * K), x(size_t(M) * K);
+  for (auto &v : w)
+    v = normal(rng);
+  for (int i = 0; i < 40; ++i) // a few outliers
+    w[rng() % w.size()] *= 8.0f;
+  for (auto &v : x)
+    v = normal(rng);
+  Result<quant::QoqWeights> q =
+      quant::quantizeQoqWeights(quant::MatrixRef(w.data(), N, K), 128);
+  ASSERT_TRUE(q.succeeded());
+  const std::vector<int8_t> q8 = q->int8Values();
+  std::vector<uint8_t> s2(size_t(N) * 2), zs2(size_t(N) * 2);
+  for (size_t i = 0; i < s2.size(); ++i) {
+    s2[i] = q->groups[i].scale;
+    zs2[i] = q->groups[i].scaledZero;
+  }
+  const kc::W4A8Packed packed =
+      kc::packW4A8(q->values.data(), s2.data(), zs2.data(), N, K);
+  for (int nt = 0; nt < N / 8; ++nt)
+    for (int kb = 0; kb < K / 128; ++kb)
+      for (int ks = 0; ks < 4; ++ks) {
+        uint32_t a[32][4] = {}, b[32][2];
+        for (int l = 0; l < 32; ++l) {
+          uint32_t word;
+          std::memcpy(&word,
+                      &packed.weights[size_t(kc::w4a8WordOffset(nt, kb, l, ks, K))],
+                      4);
+          const uint16_t gp = packed.groups[size_t(kb * N + nt * 8 + l / 4)];
+          kc::decodeQoqWord(word, gp & 0xff, kc::makeSub4Operand(gp >> 8),
+                            b[l][0], b[l][1]);
+        }
+        // Read B back through the s8 layout: put a one-hot A row per k.
+        for (int k = 0; k < 32; ++k) {
+          uint32_t onehot[32][4] = {};
+          // Row 0, column k = 16 (r / 2) + 4t + j -> lane t (g = 0), reg r.
+          const int r = 2 * (k / 16), t = (k % 16) / 4, j = k % 4;
+          onehot[t][r] = 1u << (8 * j);
+          int32_t d[16][8] = {};
+          mmaS8Emu(onehot, b, d);
+          for (int n = 0; n < 8; ++n)
+            ASSERT_EQ(d[0][n], q8[size_t(nt * 8 + n) * K + kb * 128 + ks * 32 + k])
+                << "nt " << nt << " kb " << kb << " ks " << ks << " k " << k;
+        }
+        (void)a;
+      }
+  // The W4A8 GEMM reference equals qoqForward.
+  Result<quant::Int8PerRow> qa =
+      quant::quantizeActivationsInt8PerToken(quant::MatrixRef(x.data(), M, K));
+  ASSERT_TRUE(qa.succeeded());
+  Result<quant::Matrix> want = quant::qoqForward(quant::MatrixRef(x.data(), M, K), *q);
+  ASSERT_TRUE(want.succeeded());
+  using Epi = kc::Epilogue<kc::OutKind::kFloat32, kc::Act::kNone,
+                           kc::kEpiRowScale | kc::kEpiColScale>;
+  kc::EpilogueParams ep;
+  ep.rowScale = qa->scales.data();
+  ep.colScale = q->channelScales.data();
+  const std::vector<float> got = gt::applyEpilogue<Epi>(
+      ep, M, N, gt::gemmInt32(M, N, K, qa->values.data(), K, q8.data(), K));
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n)
+      ASSERT_EQ(got[size_t(m) * N + n], want->at(m, n));
+}
+
+/// The W4A4 activation quantizer equals kiln::quant's symmetric group int4,
+/// and the W4A4 main loop matches the SVDQuant forward (rank 0) within
+/// float rounding.
+TEST(GpuLowBit, W4A4MatchesSvdQuant) {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int M = 6, N = 10, K = 192;
+  std::vector<float> x(size_t(M) * K), w(size_t(N) * K);
+  for (auto &v : x) // fp16-representable, as the kernel reads fp16
+    v = kc::halfBitsToFloat(kc::floatToHalfBits(normal(rng) * 3.0f));
+  for (auto &v : w)
+    v = normal(rng);
+  Result<quant::GroupInt4> qx = quant::quantizeGroupInt4(
+      quant::MatrixRef(x.data(), M, K), 64, quant::Int4Kind::Symmetric);
+  ASSERT_TRUE(qx.succeeded());
+  std::vector<int8_t> codes(size_t(M) * K);
+  std::vector<float> scales(size_t(M) * K / 64);
+  for (int m = 0; m < M; ++m)
+    for (int g = 0; g < K / 64; ++g) {
+      scales[size_t(m) * (K / 64) + g] = gt::quantizeGroupSym4(
+          &x[size_t(m) * K + g * 64], &codes[size_t(m) * K + g * 64]);
+      ASSERT_EQ(scales[size_t(m) * (K / 64) + g], qx->scales[size_t(m) * (K / 64) + g]);
+    }
+  ASSERT_EQ(codes, qx->values);
+  Result<quant::SvdQuantWeights> sw = quant::svdQuantWeights(
+      quant::MatrixRef(w.data(), N, K), 0, quant::QuantSpec::int4GroupSym(64));
+  ASSERT_TRUE(sw.succeeded());
+  Result<quant::GroupInt4> qw = quant::quantizeGroupInt4(
+      quant::MatrixRef(sw->split.residual), 64,
+      quant::Int4Kind::Symmetric);
+  ASSERT_TRUE(qw.succeeded());
+  const std::vector<float> got = gt::w4a4Main(M, N, K, codes.data(), scales.data(),
+                                              qw->values.data(), qw->scales.data());
+  Result<quant::Matrix> want =
+      quant::svdQuantForward(quant::MatrixRef(x.data(), M, K), *sw,
+                             quant::QuantSpec::int4GroupSym(64));
+  ASSERT_TRUE(want.succeeded());
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n)
+      ASSERT_NEAR(got[size_t(m) * N + n], want->at(m, n),
+                  1e-5 * (1.0 + std::fabs(want->at(m, n))));
 }
 
 } // namespace

@@ -357,6 +357,76 @@ void attentionHead(int seqQ, int seqK, int D, const float *q, const float *k,
   }
 }
 
+//===----------------------------------------------------------------------===//
+// Low-bit GEMMs
+//===----------------------------------------------------------------------===//
+
+/// QoQ level-2 group parameters of int8 values spanning [lo, hi] (the
+/// rule of docs/quantization.md: s2 = max(1, ceil((hi - lo) / 15)), z =
+/// round(-lo / s2)); HostChecks compares it with kiln::quant.
+inline void qoqGroup(int32_t lo, int32_t hi, uint8_t &s2, uint8_t &z) {
+  lo = std::min(lo, 0);
+  hi = std::max(hi, 0);
+  const int32_t range = hi - lo;
+  const int32_t s = std::max(1, (range + 14) / 15);
+  // round(-lo / s) half away from zero; -lo >= 0.
+  const int32_t zz = (2 * -lo + s) / (2 * s);
+  s2 = uint8_t(s);
+  z = uint8_t(std::min(zz, 15));
+}
+
+/// QoQ code of int8 |q8| in a group (clamp(round(q8 / s2) + z, 0, 15)).
+inline uint8_t qoqCode(int32_t q8, uint8_t s2, uint8_t z) {
+  const int32_t a = q8 < 0 ? -q8 : q8;
+  int32_t r = (2 * a + s2) / (2 * s2);
+  r = q8 < 0 ? -r : r;
+  return uint8_t(std::clamp(r + z, 0, 15));
+}
+
+/// QoQ dequantized int8 value: (uint8)(q4 * s2 - z * s2) as int8.
+inline int8_t qoqValue(uint8_t q4, uint8_t s2, uint8_t zs2) {
+  return int8_t(uint8_t(uint32_t(q4) * s2 - zs2));
+}
+
+/// Returns y[M][N] of the W4A4 main loop exactly as the kernel computes it:
+/// per group of 64 an exact int32 dot product, then y = fma(float(acc),
+/// sa * sw, y) in ascending group order. |qa| [M][K], |qw| [N][K] codes;
+/// |sa| [M][K / 64], |sw| [N][K / 64].
+inline std::vector<float> w4a4Main(int M, int N, int K, const int8_t *qa,
+                                   const float *sa, const int8_t *qw,
+                                   const float *sw) {
+  const int G = K / 64;
+  std::vector<float> y(size_t(M) * N, 0.0f);
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) {
+      float v = 0.0f;
+      for (int g = 0; g < G; ++g) {
+        int32_t acc = 0;
+        for (int k = g * 64; k < g * 64 + 64; ++k)
+          acc += int32_t(qa[int64_t(m) * K + k]) * int32_t(qw[int64_t(n) * K + k]);
+        v = cuda::fmaRn(cuda::intToFloat(acc),
+                        cuda::fmulRn(sa[int64_t(m) * G + g], sw[int64_t(n) * G + g]),
+                        v);
+      }
+      y[size_t(m) * N + n] = v;
+    }
+  return y;
+}
+
+/// Symmetric int4 group quantization of one group of 64 (kiln::quant,
+/// Int4Kind::Symmetric): returns the scale, writes the codes.
+inline float quantizeGroupSym4(const float *x, int8_t *q) {
+  float amax = 0.0f;
+  for (int i = 0; i < 64; ++i)
+    amax = std::fmax(amax, std::fabs(x[i]));
+  float scale = amax / 7.0f;
+  if (scale == 0.0f)
+    scale = 1.0f;
+  for (int i = 0; i < 64; ++i)
+    q[i] = int8_t(cuda::quantizeToInt(x[i], scale, 0, -7, 7));
+  return scale;
+}
+
 } // namespace kiln::gputest
 
 #endif // KILN_TEST_GPU_REFERENCE_H
