@@ -19,7 +19,9 @@
 # OUTDIR/NAME.resources.txt and any spill is listed at the end.
 #
 # Environment: NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc),
-# KILN_CUDA_HOST_CXX (default g++; nvcc 13 refuses clang 22).
+# KILN_CUDA_HOST_CXX (default g++; nvcc 13 refuses clang 22),
+# KILN_CUBLAS_FLAGS (include and link flags replacing -lcublasLt -lcublas
+# for the benchmarks when cuBLAS is not part of the toolkit, e.g. a wheel).
 #===----------------------------------------------------------------------===#
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -48,9 +50,9 @@ PROGRAMS=(
   "lowbit|test/gpu/LowBitTest.cu|||"
   "sm90|test/gpu/Sm90Test.cu||90a|"
   "compile-all|test/gpu/CompileAll.cu||90|yes"
-  "bench-gemm|bench/gpu/BenchGemm.cu|-lcublasLt -lcublas||"
-  "bench-attention|bench/gpu/BenchAttention.cu|||"
-  "bench-lowbit|bench/gpu/BenchLowBit.cu|-lcublasLt -lcublas||"
+  "bench-gemm|bench/gpu/BenchGemm.cu|CUBLAS||"
+  "bench-attention|bench/gpu/BenchAttention.cu|CUBLAS||"
+  "bench-lowbit|bench/gpu/BenchLowBit.cu|CUBLAS||"
 )
 TESTS="gemm conv elementwise attention lowbit sm90"
 BENCHES="bench-gemm bench-attention bench-lowbit"
@@ -92,6 +94,8 @@ build_one() {
   [[ $name == bench-* ]] && out="$OUT/kiln-$name"
   local mode="-o $out"
   [[ -n $compileOnly ]] && mode="-c -o $OUT/$name.o" && extra=""
+  # CUBLAS: the toolkit's cuBLAS, or KILN_CUBLAS_FLAGS (e.g. a pip wheel).
+  extra="${extra/CUBLAS/${KILN_CUBLAS_FLAGS:--lcublasLt -lcublas}}"
   local start=$SECONDS
   # shellcheck disable=SC2086
   if ! "$NVCC" -ccbin "$HOST_CXX" -std=c++17 -O3 -lineinfo \

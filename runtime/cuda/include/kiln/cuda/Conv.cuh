@@ -69,28 +69,47 @@ struct DepthwiseArgs {
 
 namespace detail {
 
-/// kBytes of raw data loaded or stored as one vector.
-template <int kBytes> struct VecBits;
-template <> struct VecBits<4> { using Type = uint32_t; };
-template <> struct VecBits<8> { using Type = uint2; };
-template <> struct VecBits<16> { using Type = uint4; };
+/// Loads kBytes (4, 8 or 16; aligned) at |p| as 32-bit words.
+template <int kBytes>
+KILN_DEVICE void loadWords(const void *p, uint32_t (&w)[kBytes / 4]) {
+  if constexpr (kBytes == 16) {
+    const uint4 v = *static_cast<const uint4 *>(p);
+    w[0] = v.x;
+    w[1] = v.y;
+    w[2] = v.z;
+    w[3] = v.w;
+  } else if constexpr (kBytes == 8) {
+    const uint2 v = *static_cast<const uint2 *>(p);
+    w[0] = v.x;
+    w[1] = v.y;
+  } else {
+    w[0] = *static_cast<const uint32_t *>(p);
+  }
+}
+
+/// Stores kBytes of 32-bit words at |p| (aligned).
+template <int kBytes>
+KILN_DEVICE void storeWords(void *p, const uint32_t (&w)[kBytes / 4]) {
+  if constexpr (kBytes == 16)
+    *static_cast<uint4 *>(p) = make_uint4(w[0], w[1], w[2], w[3]);
+  else if constexpr (kBytes == 8)
+    *static_cast<uint2 *>(p) = make_uint2(w[0], w[1]);
+  else
+    *static_cast<uint32_t *>(p) = w[0];
+}
 
 /// Loads kBytes at |p| (aligned) and unpacks them into kBytes / sizeof(T)
 /// values of T converted to Acc (int32 for int8, float for fp16 bits).
 template <typename T, int kBytes, typename Acc>
 KILN_DEVICE void loadVec(const void *p, Acc (&out)[kBytes / sizeof(T)]) {
-  using V = typename VecBits<kBytes>::Type;
-  union {
-    V v;
-    T e[kBytes / sizeof(T)];
-  } u;
-  u.v = *static_cast<const V *>(p);
+  uint32_t w[kBytes / 4];
+  loadWords<kBytes>(p, w);
 #pragma unroll
   for (int i = 0; i < int(kBytes / sizeof(T)); ++i) {
     if constexpr (std::is_same_v<T, int8_t>)
-      out[i] = Acc(u.e[i]);
+      out[i] = Acc(int8_t(w[i / 4] >> (8 * (i % 4))));
     else
-      out[i] = Acc(halfBitsToFloat(u.e[i]));
+      out[i] = Acc(halfBitsToFloat(uint16_t(w[i / 2] >> (16 * (i % 2)))));
   }
 }
 

@@ -65,19 +65,18 @@ KILN_HD PoolWindow poolWindow(int o, int stride, int padBefore, int padAfter,
 /// Stores kVec values (int32 for int8 / float for fp16) as T.
 template <typename T, int kBytes, typename Acc>
 KILN_DEVICE void storeVec(void *p, const Acc (&v)[kBytes / sizeof(T)]) {
-  using V = typename VecBits<kBytes>::Type;
-  union {
-    V v;
-    T e[kBytes / sizeof(T)];
-  } u;
+  uint32_t w[kBytes / 4];
+#pragma unroll
+  for (int i = 0; i < kBytes / 4; ++i)
+    w[i] = 0;
 #pragma unroll
   for (int i = 0; i < int(kBytes / sizeof(T)); ++i) {
     if constexpr (std::is_same_v<T, int8_t>)
-      u.e[i] = T(v[i]);
+      w[i / 4] |= uint32_t(uint8_t(int8_t(v[i]))) << (8 * (i % 4));
     else
-      u.e[i] = floatToHalfBits(v[i]);
+      w[i / 2] |= uint32_t(floatToHalfBits(v[i])) << (16 * (i % 2));
   }
-  *static_cast<V *>(p) = u.v;
+  storeWords<kBytes>(p, w);
 }
 
 } // namespace detail
