@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/cuda/Attention.cuh"
+#include "kiln/cuda/AttentionSm90.cuh"
 #include "kiln/cuda/Conv.cuh"
 #include "kiln/cuda/Elementwise.cuh"
 #include "kiln/cuda/GemmSm80.cuh"
@@ -55,6 +56,7 @@ cudaError_t compileAll(cudaStream_t s) {
   e = Softmax<int8_t>::run(sa, s);
   AttentionArgs aa;
   e = AttentionSm80<AttentionConfig<128, 128, 64, true>>::run(aa, s);
+  e = AttentionSm90<AttentionConfigSm90<128, true>>::run(aa, s);
   W4A8Args w8;
   e = GemmW4A8<TileW4A8Medium, Qoq>::run(w8, s);
   W4A4QuantArgs wq;

@@ -8,10 +8,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionCase.h"
 #include "EpilogueData.h"
 #include "Harness.h"
 #include "Reference.h"
 
+#include "kiln/cuda/AttentionSm90.cuh"
 #include "kiln/cuda/GemmSm90.cuh"
 
 #include <cstdio>
@@ -106,6 +108,30 @@ int main() {
         report, rng, "sm90 fp16 large bias+gelu", s, pad);
     runCase<__half, GemmFp16Sm90<TileSm90Medium, HalfRaw>, HalfRaw>(
         report, rng, "sm90 fp16 medium raw f32", s, !pad);
+  }
+  // Fused attention (TMA + wgmma).
+  using A64 = AttentionConfigSm90<64, false>;
+  using A64Causal = AttentionConfigSm90<64, true>;
+  using A128 = AttentionConfigSm90<128, false>;
+  using A128Causal = AttentionConfigSm90<128, true>;
+  using A128Sparse = AttentionConfigSm90<128, false, BlockSparseSchedule>;
+  const std::vector<AttentionCase> cases = {
+      {1, 1, 1, 1, 1, false},      {1, 2, 2, 128, 128, false},
+      {2, 4, 2, 100, 100, true},   {1, 2, 1, 37, 300, false},
+      {1, 3, 3, 300, 129, true},   {2, 2, 2, 256, 256, false},
+      {1, 8, 2, 1, 515, true},     {1, 1, 1, 1000, 1000, false},
+  };
+  for (const AttentionCase &c : cases) {
+    runAttentionCase<A64, AttentionSm90<A64>>(report, rng, "sm90 attn d64", c,
+                                              false);
+    runAttentionCase<A64Causal, AttentionSm90<A64Causal>>(
+        report, rng, "sm90 attn d64 causal", c, false);
+    runAttentionCase<A128, AttentionSm90<A128>>(report, rng, "sm90 attn d128",
+                                                c, false);
+    runAttentionCase<A128Causal, AttentionSm90<A128Causal>>(
+        report, rng, "sm90 attn d128 causal", c, false);
+    runAttentionCase<A128Sparse, AttentionSm90<A128Sparse>>(
+        report, rng, "sm90 attn d128", c, true);
   }
   return report.finish();
 }
