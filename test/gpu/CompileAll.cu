@@ -17,6 +17,7 @@
 #include "kiln/cuda/GemmSm90.cuh"
 #include "kiln/cuda/GemmW4A4.cuh"
 #include "kiln/cuda/GemmW4A8.cuh"
+#include "kiln/cuda/GemmW4A8Sm90.cuh"
 #include "kiln/cuda/Norm.cuh"
 #include "kiln/cuda/Pool.cuh"
 #include "kiln/cuda/Select.h"
@@ -59,6 +60,7 @@ cudaError_t compileAll(cudaStream_t s) {
   e = AttentionSm90<AttentionConfigSm90<128, true>>::run(aa, s);
   W4A8Args w8;
   e = GemmW4A8<TileW4A8Medium, Qoq>::run(w8, s);
+  e = GemmW4A8Sm90<TileW4A8Sm90, Qoq>::run(w8, s);
   W4A4QuantArgs wq;
   e = W4A4Quantize<32>::run(wq, s);
   W4A4Args w4;

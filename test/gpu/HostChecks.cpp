@@ -17,6 +17,7 @@
 #include "kiln/cuda/Epilogue.h"
 #include "kiln/cuda/Numeric.h"
 #include "kiln/cuda/Packing.h"
+#include "kiln/cuda/Select.h"
 #include "kiln/quant/FloatFormats.h"
 #include "kiln/quant/GroupInt4.h"
 #include "kiln/quant/Int8.h"
@@ -646,6 +647,43 @@ TEST(GpuLowBit, W4A4MatchesSvdQuant) {
     for (int n = 0; n < N; ++n)
       ASSERT_NEAR(got[size_t(m) * N + n], want->at(m, n),
                   1e-5 * (1.0 + std::fabs(want->at(m, n))));
+}
+
+/// The tile heuristic the code generator calls: skinny tiles for decode
+/// shapes, split-K only when tiles leave SMs idle, never more than K allows.
+TEST(GpuSelect, HeuristicIsSane) {
+  for (int64_t M : {1, 16, 17, 64, 128, 1024, 4096})
+    for (auto [N, K] : {std::pair<int64_t, int64_t>{4096, 4096},
+                        {11008, 4096}, {4096, 11008}, {64, 64}})
+      for (int e : {1, 2}) {
+        const kc::GemmChoice c = kc::selectGemm(M, N, K, e, 132);
+        EXPECT_GE(c.splitK, 1);
+        EXPECT_LE(c.splitK, 16);
+        const int64_t steps = kc::ceilDiv<int64_t>(K * e, kc::tileKBytes(c.tile));
+        EXPECT_LE(c.splitK, std::max<int64_t>(1, steps / 4));
+        if (M <= 16)
+          EXPECT_EQ(c.tile, kc::TileKind::kSkinny);
+        if (M >= 4096)
+          EXPECT_EQ(c.splitK, 1);
+        EXPECT_NE(std::string(kc::tileTypeName(c.tile, e == 1)), "");
+      }
+}
+
+TEST(GpuPacking, PaddingAndDepthwise) {
+  EXPECT_EQ(kc::paddedStride(196, 1), 208);
+  EXPECT_EQ(kc::paddedStride(196, 2), 200);
+  EXPECT_EQ(kc::paddedStride(64, 1), 64);
+  const std::vector<int8_t> w = {1, 2, 3, 4, 5, 6};
+  const std::vector<uint8_t> p = kc::padRows(w.data(), 2, 3, 16, 1);
+  ASSERT_EQ(p.size(), 32u);
+  EXPECT_EQ(p[0], 1);
+  EXPECT_EQ(p[2], 3);
+  EXPECT_EQ(p[3], 0);
+  EXPECT_EQ(p[16], 4);
+  EXPECT_EQ(p[18], 6);
+  // [C=2][KH*KW=3] -> [3][2].
+  const std::vector<int8_t> d = kc::packDepthwise(w.data(), 2, 1, 3);
+  EXPECT_EQ(d, (std::vector<int8_t>{1, 4, 2, 5, 3, 6}));
 }
 
 } // namespace

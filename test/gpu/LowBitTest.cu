@@ -15,6 +15,7 @@
 #include "EpilogueData.h"
 #include "Harness.h"
 #include "Reference.h"
+#include "W4A8Case.h"
 
 #include "kiln/cuda/GemmW4A4.cuh"
 #include "kiln/cuda/GemmW4A8.cuh"
@@ -30,76 +31,6 @@ using namespace kiln::cuda;
 using namespace kiln::gputest;
 
 namespace {
-
-/// Random QoQ weights [N][K]: per group of 128 a random int8 range, values
-/// in it, then the level-2 rule. Fills the codes, s2, z * s2 and q8~.
-void makeQoqWeights(Rng &rng, int N, int K, std::vector<uint8_t> &q4,
-                    std::vector<uint8_t> &s2, std::vector<uint8_t> &zs2,
-                    std::vector<int8_t> &q8) {
-  const int G = K / 128;
-  q4.assign(size_t(N) * K, 0);
-  q8.assign(size_t(N) * K, 0);
-  s2.assign(size_t(N) * G, 0);
-  zs2.assign(size_t(N) * G, 0);
-  for (int n = 0; n < N; ++n)
-    for (int g = 0; g < G; ++g) {
-      int32_t lo = rng.uniformInt(-119, 119), hi = rng.uniformInt(-119, 119);
-      if (lo > hi)
-        std::swap(lo, hi);
-      uint8_t s, z;
-      qoqGroup(lo, hi, s, z);
-      s2[size_t(n) * G + g] = s;
-      zs2[size_t(n) * G + g] = uint8_t(z * s);
-      for (int k = g * 128; k < g * 128 + 128; ++k) {
-        const uint8_t c = qoqCode(rng.uniformInt(lo, hi), s, z);
-        q4[size_t(n) * K + k] = c;
-        q8[size_t(n) * K + k] = qoqValue(c, s, uint8_t(z * s));
-      }
-    }
-}
-
-template <class Cfg, class Epi>
-void w4a8Case(TestReport &report, Rng &rng, const char *name, int M, int N,
-              int K, int splitK) {
-  std::vector<uint8_t> q4, s2, zs2;
-  std::vector<int8_t> q8;
-  makeQoqWeights(rng, N, K, q4, s2, zs2, q8);
-  const W4A8Packed packed = packW4A8(q4.data(), s2.data(), zs2.data(), N, K);
-  const int64_t lda = K + (M % 2 ? 16 : 0);
-  std::vector<int8_t> a(size_t(M) * lda);
-  for (auto &v : a)
-    v = int8_t(rng.uniformInt(-127, 127));
-  EpilogueScales sc;
-  sc.accScale = std::sqrt(double(K)) * 64 * 64;
-  EpilogueData<Epi> epi(rng, M, N, N, sc);
-  const std::vector<typename Epi::Out> want = applyEpilogue<Epi>(
-      epi.host, M, N, gemmInt32(M, N, K, a.data(), lda, q8.data(), K));
-  DeviceBuffer<int8_t> dA;
-  DeviceBuffer<uint8_t> dW;
-  DeviceBuffer<uint16_t> dG;
-  dA.upload(a);
-  dW.upload(packed.weights);
-  dG.upload(packed.groups);
-  DeviceBuffer<unsigned char> ws(GemmW4A8<Cfg, Epi>::workspaceBytes(M, N, splitK) + 16);
-  W4A8Args args;
-  args.M = M;
-  args.N = N;
-  args.K = K;
-  args.A = dA.get();
-  args.lda = lda;
-  args.weights = dW.get();
-  args.groups = dG.get();
-  args.epi = epi.device;
-  args.splitK = splitK;
-  args.workspace = ws.get();
-  KILN_CUDA_CHECK((GemmW4A8<Cfg, Epi>::run(args, nullptr)));
-  KILN_CUDA_CHECK(cudaDeviceSynchronize());
-  const std::string failure = epi.check(want, true);
-  char label[160];
-  std::snprintf(label, sizeof label, "%s M=%d N=%d K=%d splitK=%d", name, M, N,
-                K, splitK);
-  report.record(failure.empty(), label, failure);
-}
 
 /// Runs w4a4Quantize<kRank> on random X; checks codes, scales and T. Returns
 /// the device buffers for the GEMM cases through the out parameters.
@@ -286,9 +217,10 @@ int main() {
   for (auto [M, N, K] : {std::tuple{1, 128, 128}, std::tuple{7, 64, 256},
                          std::tuple{100, 200, 384}, std::tuple{128, 128, 1024},
                          std::tuple{257, 520, 512}, std::tuple{512, 1024, 2048}}) {
-    w4a8Case<TileW4A8Medium, QoqHalf>(report, rng, "w4a8 medium", M, N, K, 1);
-    w4a8Case<TileW4A8Skinny, QoqBiasF32>(report, rng, "w4a8 skinny", M, N, K,
-                                         K >= 512 ? 4 : 1);
+    w4a8Case<GemmW4A8<TileW4A8Medium, QoqHalf>, QoqHalf>(
+        report, rng, "w4a8 medium", M, N, K, 1);
+    w4a8Case<GemmW4A8<TileW4A8Skinny, QoqBiasF32>, QoqBiasF32>(
+        report, rng, "w4a8 skinny", M, N, K, K >= 512 ? 4 : 1);
   }
   const bool hopper = deviceCapability() >= 90;
   for (auto [M, N, K] : {std::tuple{1, 64, 64}, std::tuple{33, 100, 192},

@@ -12,12 +12,15 @@
 #include "EpilogueData.h"
 #include "Harness.h"
 #include "Reference.h"
+#include "W4A8Case.h"
 
 #include "kiln/cuda/AttentionSm90.cuh"
 #include "kiln/cuda/GemmSm90.cuh"
+#include "kiln/cuda/GemmW4A8Sm90.cuh"
 
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace kiln::cuda;
@@ -109,6 +112,19 @@ int main() {
     runCase<__half, GemmFp16Sm90<TileSm90Medium, HalfRaw>, HalfRaw>(
         report, rng, "sm90 fp16 medium raw f32", s, !pad);
   }
+  // W4A8 with the weights as register A operand of RS wgmma.
+  using Qoq = Epilogue<OutKind::kFloat16, Act::kNone, kEpiRowScale | kEpiColScale>;
+  using QoqBias = Epilogue<OutKind::kFloat32, Act::kNone,
+                           kEpiRowScale | kEpiColScale | kEpiBiasFloat>;
+  for (auto [M, N, K] : {std::tuple{1, 128, 128}, std::tuple{65, 200, 384},
+                         std::tuple{128, 128, 1024}, std::tuple{257, 520, 512},
+                         std::tuple{512, 1024, 2048}}) {
+    w4a8Case<GemmW4A8Sm90<TileW4A8Sm90, Qoq>, Qoq>(report, rng, "sm90 w4a8",
+                                                    M, N, K, 1);
+    w4a8Case<GemmW4A8Sm90<TileW4A8Sm90Narrow, QoqBias>, QoqBias>(
+        report, rng, "sm90 w4a8 narrow", M, N, K, 1);
+  }
+
   // Fused attention (TMA + wgmma).
   using A64 = AttentionConfigSm90<64, false>;
   using A64Causal = AttentionConfigSm90<64, true>;

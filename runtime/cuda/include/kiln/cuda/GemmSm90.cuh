@@ -395,26 +395,38 @@ inline PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
   return fn;
 }
 
+/// Encodes a 2-D tensor map: |rows| x |cols| elements of |dtype|
+/// (|elemBytes| each) with a row stride of |strideBytes|, a box of |boxRows|
+/// x |boxCols| elements and |swizzle|.
+inline cudaError_t encode2d(CUtensorMap *map, const void *ptr,
+                            CUtensorMapDataType dtype, int64_t rows,
+                            int64_t cols, int64_t strideBytes, int boxRows,
+                            int boxCols, CUtensorMapSwizzle swizzle) {
+  PFN_cuTensorMapEncodeTiled_v12000 encode = tensorMapEncoder();
+  if (!encode)
+    return cudaErrorNotSupported;
+  const cuuint64_t dims[2] = {cuuint64_t(cols), cuuint64_t(rows)};
+  const cuuint64_t strides[1] = {cuuint64_t(strideBytes)};
+  const cuuint32_t box[2] = {cuuint32_t(boxCols), cuuint32_t(boxRows)};
+  const cuuint32_t elemStrides[2] = {1, 1};
+  const CUresult r = encode(map, dtype, 2, const_cast<void *>(ptr), dims,
+                            strides, box, elemStrides,
+                            CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
+                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
+}
+
 /// Encodes a 2-D K-major operand [rows, ld] (elements of |elemBytes|) with
 /// a box of |boxRows| x 128 bytes and the 128-byte swizzle.
 inline cudaError_t encodeOperand(CUtensorMap *map, const void *ptr,
                                  int64_t rows, int64_t cols, int64_t ld,
                                  int elemBytes, int boxRows) {
-  PFN_cuTensorMapEncodeTiled_v12000 encode = tensorMapEncoder();
-  if (!encode)
-    return cudaErrorNotSupported;
-  const cuuint64_t dims[2] = {cuuint64_t(cols), cuuint64_t(rows)};
-  const cuuint64_t strides[1] = {cuuint64_t(ld) * cuuint64_t(elemBytes)};
-  const cuuint32_t box[2] = {cuuint32_t(128 / elemBytes), cuuint32_t(boxRows)};
-  const cuuint32_t elemStrides[2] = {1, 1};
-  const CUresult r = encode(
-      map,
-      elemBytes == 1 ? CU_TENSOR_MAP_DATA_TYPE_UINT8
-                     : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
-      2, const_cast<void *>(ptr), dims, strides, box, elemStrides,
-      CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-      CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
+  return encode2d(map, ptr,
+                  elemBytes == 1 ? CU_TENSOR_MAP_DATA_TYPE_UINT8
+                                 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
+                  rows, cols, ld * elemBytes, boxRows, 128 / elemBytes,
+                  CU_TENSOR_MAP_SWIZZLE_128B);
 }
 
 } // namespace sm90
