@@ -86,6 +86,17 @@ TEST(GpuNumeric, QuantizeMatchesQuantAndReference) {
   EXPECT_EQ(kc::quantizeToInt(-1e30f, 1e-30f, 0, -128, 127), -128);
 }
 
+/// The device's smallIntToFloat bit trick, evaluated on the host, is exact
+/// over its whole documented range.
+TEST(GpuNumeric, SmallIntToFloatTrickIsExact) {
+  for (int32_t x = -(1 << 22); x < (1 << 22); ++x) {
+    const uint32_t bits = 0x4b400000u + uint32_t(x);
+    float f;
+    std::memcpy(&f, &bits, 4);
+    ASSERT_EQ(f - 12582912.0f, static_cast<float>(x)) << x;
+  }
+}
+
 TEST(GpuNumeric, HalfConversionMatchesQuant) {
   std::mt19937 rng(3);
   std::uniform_int_distribution<uint32_t> bits;

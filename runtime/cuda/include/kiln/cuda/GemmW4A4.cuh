@@ -451,7 +451,8 @@ __global__ void __launch_bounds__(Cfg::kThreads)
           detail::groupProduct<kInt4Mma>(d, af[i], bf[j]);
 #pragma unroll
           for (int r = 0; r < 4; ++r)
-            y[i][j][r] = fmaRn(intToFloat(d[r]),
+            // |d| <= 64 * 8 * 8: the exact two-instruction conversion.
+            y[i][j][r] = fmaRn(smallIntToFloat(d[r]),
                                fmulRn(rowScale[i][r >> 1], colScale[j][r & 1]),
                                y[i][j][r]);
         }
