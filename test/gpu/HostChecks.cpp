@@ -680,6 +680,24 @@ TEST(GpuSelect, HeuristicIsSane) {
       }
 }
 
+TEST(GpuSelect, KernelChoicePerArch) {
+  const kc::KernelChoice big = kc::chooseGemmKernel(kc::Arch::kSm90, 4096, 4096, 4096, 1);
+  EXPECT_STREQ(big.launcher, "kiln::cuda::GemmInt8Sm90");
+  EXPECT_TRUE(big.needsPlan);
+  const kc::KernelChoice decode = kc::chooseGemmKernel(kc::Arch::kSm90, 1, 4096, 4096, 2);
+  EXPECT_STREQ(decode.launcher, "kiln::cuda::GemmFp16Sm80");
+  EXPECT_GT(decode.splitK, 1);
+  EXPECT_STREQ(kc::chooseGemmKernel(kc::Arch::kSm80, 4096, 4096, 4096, 1).launcher,
+               "kiln::cuda::GemmInt8Sm80");
+  EXPECT_STREQ(kc::chooseW4A8Kernel(kc::Arch::kSm90, 1024, 4096, 4096).launcher,
+               "kiln::cuda::GemmW4A8Sm90");
+  EXPECT_STREQ(kc::chooseW4A8Kernel(kc::Arch::kSm90, 1, 4096, 4096).tile,
+               "kiln::cuda::TileW4A8Skinny");
+  EXPECT_FALSE(kc::w4a4UsesInt4Mma(kc::Arch::kSm90));
+  EXPECT_STREQ(kc::chooseAttentionKernel(kc::Arch::kSm90, 128).launcher,
+               "kiln::cuda::AttentionSm90");
+}
+
 TEST(GpuPacking, PaddingAndDepthwise) {
   EXPECT_EQ(kc::paddedStride(196, 1), 208);
   EXPECT_EQ(kc::paddedStride(196, 2), 200);

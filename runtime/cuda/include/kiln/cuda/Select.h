@@ -101,6 +101,97 @@ inline GemmChoice selectGemm(int64_t M, int64_t N, int64_t K, int elemBytes,
   return c;
 }
 
+/// What the code generator instantiates for one matrix operation: the
+/// launcher template, its tile type, the split factor, and whether the
+/// launcher needs a plan (tensor maps) made once at start-up.
+struct KernelChoice {
+  const char *launcher = "";
+  const char *tile = "";
+  int splitK = 1;
+  bool needsPlan = false;
+  /// The header that defines the launcher.
+  const char *header = "";
+};
+
+/// Chooses the GEMM kernel for |arch|: on sm_90 the TMA + wgmma kernel
+/// (GemmSm90) for M >= 128 (its 128-row tiles would be mostly empty below
+/// that), 128 x 256 tiles when they still fill the GPU, else 128 x 128;
+/// otherwise the mma.sync tiles of selectGemm (with split-K for small M).
+inline KernelChoice chooseGemmKernel(Arch arch, int64_t M, int64_t N,
+                                     int64_t K, int elemBytes,
+                                     int numSMs = 132) {
+  const bool int8 = elemBytes == 1;
+  KernelChoice c;
+  if (arch == Arch::kSm90 && M >= 128) {
+    c.launcher = int8 ? "kiln::cuda::GemmInt8Sm90" : "kiln::cuda::GemmFp16Sm90";
+    c.tile = ceilDiv<int64_t>(M, 128) * ceilDiv<int64_t>(N, 256) >= numSMs
+                 ? "kiln::cuda::TileSm90Large"
+                 : "kiln::cuda::TileSm90Medium";
+    c.needsPlan = true;
+    c.header = "kiln/cuda/GemmSm90.cuh";
+    return c;
+  }
+  const GemmChoice g = selectGemm(M, N, K, elemBytes, numSMs);
+  c.launcher = int8 ? "kiln::cuda::GemmInt8Sm80" : "kiln::cuda::GemmFp16Sm80";
+  c.tile = tileTypeName(g.tile, int8);
+  c.splitK = g.splitK;
+  c.header = "kiln/cuda/GemmSm80.cuh";
+  return c;
+}
+
+/// Chooses the W4A8 kernel: GemmW4A8Sm90 (RS wgmma) on sm_90 for M >= 64,
+/// else GemmW4A8 (mma.sync) with the skinny tile and split-K for M <= 16.
+inline KernelChoice chooseW4A8Kernel(Arch arch, int64_t M, int64_t N,
+                                     int64_t K, int numSMs = 132) {
+  KernelChoice c;
+  if (arch == Arch::kSm90 && M >= 64) {
+    c.launcher = "kiln::cuda::GemmW4A8Sm90";
+    c.tile = M >= 128 ? "kiln::cuda::TileW4A8Sm90"
+                      : "kiln::cuda::TileW4A8Sm90Narrow";
+    c.needsPlan = true;
+    c.header = "kiln/cuda/GemmW4A8Sm90.cuh";
+    return c;
+  }
+  c.launcher = "kiln::cuda::GemmW4A8";
+  c.header = "kiln/cuda/GemmW4A8.cuh";
+  if (M <= 16) {
+    c.tile = "kiln::cuda::TileW4A8Skinny";
+    const int64_t tiles = ceilDiv<int64_t>(N, 128);
+    const int64_t steps = K / 128;
+    int64_t split = tiles < numSMs ? (2 * numSMs + tiles - 1) / tiles : 1;
+    const int64_t maxSplit = steps / 4 > 0 ? steps / 4 : 1;
+    split = split < maxSplit ? split : maxSplit;
+    c.splitK = int(split < 16 ? split : 16);
+  } else {
+    c.tile = "kiln::cuda::TileW4A8Medium";
+  }
+  return c;
+}
+
+/// Returns whether W4A4 uses the int4 tensor cores (sm_80: mma.m16n8k64.s4)
+/// or the int8 path after in-register unpacking (sm_90, no int4 tensor
+/// cores): GemmW4A4's kInt4Mma template argument.
+constexpr bool w4a4UsesInt4Mma(Arch arch) { return arch == Arch::kSm80; }
+
+/// Chooses the fused attention kernel for |arch| and |headDim| (64, 128):
+/// the launcher and its configuration template.
+inline KernelChoice chooseAttentionKernel(Arch arch, int headDim) {
+  KernelChoice c;
+  if (arch == Arch::kSm90) {
+    c.launcher = "kiln::cuda::AttentionSm90";
+    c.tile = "kiln::cuda::AttentionConfigSm90"; // <headDim, causal[, schedule]>
+    c.needsPlan = true;
+    c.header = "kiln/cuda/AttentionSm90.cuh";
+  } else {
+    c.launcher = "kiln::cuda::AttentionSm80";
+    // <headDim, 128 query rows (8 warps) for 128, 64 for 64, 64 keys, causal>
+    c.tile = headDim == 128 ? "kiln::cuda::AttentionConfig<128, 128, 64, ...>"
+                            : "kiln::cuda::AttentionConfig<64, 64, 64, ...>";
+    c.header = "kiln/cuda/Attention.cuh";
+  }
+  return c;
+}
+
 } // namespace kiln::cuda
 
 #endif // KILN_RUNTIME_CUDA_INCLUDE_KILN_CUDA_SELECT_H
