@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/c/CEmitter.h"
+#include "codegen/common/EmitSupport.h"
 
 #include "compiler/reference/IntegerKernels.h"
 #include "compiler/support/DiagnosticCapture.h"
@@ -60,36 +61,6 @@ std::optional<CortexM> cortexMOf(const std::string &target) {
   return std::nullopt;
 }
 
-/// Writes |text| to |dir|/|name|, creating folders.
-Status writeFile(const std::string &dir, const std::string &name,
-                 const std::string &text) {
-  llvm::SmallString<256> path(dir);
-  llvm::sys::path::append(path, name);
-  if (auto error = llvm::sys::fs::create_directories(
-          llvm::sys::path::parent_path(path)))
-    return Status::error("cannot create folder: " + error.message(),
-                         std::string(path));
-  std::ofstream file(std::string(path), std::ios::binary);
-  file << text;
-  if (!file)
-    return Status::error("cannot write", std::string(path));
-  return Status::ok();
-}
-
-/// Formats integers as a C initializer list, 16 per line.
-template <typename T>
-std::string initializer(llvm::ArrayRef<T> values, const char *indent = "  ") {
-  std::string text;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i % 16 == 0)
-      text += std::string(i ? ",\n" : "") + indent;
-    else
-      text += ", ";
-    text += std::to_string(static_cast<int64_t>(values[i]));
-  }
-  return text;
-}
-
 /// Emits the model's C source while walking the function.
 class CWriter {
 public:
@@ -99,20 +70,12 @@ public:
   Status run();
   std::string header, source;
   /// Input and output descriptors (also used by the harness).
-  struct Port {
-    std::string name;
-    std::vector<int64_t> shape;
-    double scale = 1;
-    int32_t zeroPoint = 0;
-    int64_t offset = 0;
-    int64_t bytes = 0;
-  };
   std::vector<Port> inputs, outputs;
   int64_t arenaBytes = 0;
 
 private:
   Status emitOp(Operation *op);
-  int64_t offsetOf(Value value);
+  int64_t offsetOf(Value value) { return arenaOffset(value); }
   std::string ptr(Value value) {
     return "a + " + std::to_string(offsetOf(value));
   }
@@ -131,15 +94,6 @@ private:
   llvm::DenseMap<Value, std::string> constants;
   unsigned counter = 0;
 };
-
-int64_t CWriter::offsetOf(Value value) {
-  Operation *def = value.getDefiningOp();
-  if (!def)
-    return 0;
-  auto offsets = def->getAttrOfType<DenseI64ArrayAttr>("kiln.offsets");
-  unsigned index = cast<OpResult>(value).getResultNumber();
-  return offsets && index < offsets.size() ? offsets[index] : 0;
-}
 
 std::string CWriter::constant(Value value) {
   auto it = constants.find(value);
@@ -182,22 +136,8 @@ std::string CWriter::scratch(Operation *op) {
   return "a + " + std::to_string(attr.getInt());
 }
 
-/// Returns "{1, 2, 3}".
-std::string braces(llvm::ArrayRef<int64_t> values) {
-  std::string text = "{";
-  for (size_t i = 0; i < values.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(values[i]);
-  return text + "}";
-}
-
 Status CWriter::emitOp(Operation *op) {
-  std::string loc = formatLocation(op->getLoc());
-  std::string text =
-      op->getName().getStringRef().str() + (loc.empty() ? "" : " at " + loc);
-  // A location may not end the C comment early.
-  for (size_t pos; (pos = text.find("*/")) != std::string::npos;)
-    text.replace(pos, 2, "* /");
-  std::string comment = "  /* " + text + " */\n";
+  std::string comment = opComment(op);
   std::string call;
   if (auto conv = dyn_cast<QConv2DOp>(op)) {
     ArrayRef<int64_t> x = conv.getInput().getType().getShape();
@@ -481,50 +421,9 @@ Status CWriter::run() {
     return Status::error("the function has no memory plan (run "
                          "kiln-plan-memory first)");
   arenaBytes = arena.getInt();
-  // Inputs: each argument must enter through kiln.quantize (int8 program).
-  for (BlockArgument arg : func.getArguments()) {
-    auto argName = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                     "kiln.name");
-    Port port;
-    port.name = argName ? argName.getValue().str()
-                        : "input_" + std::to_string(arg.getArgNumber());
-    QuantizeOp quantize;
-    for (Operation *user : arg.getUsers())
-      if (auto q = dyn_cast<QuantizeOp>(user))
-        quantize = q;
-    if (!quantize || !arg.hasOneUse())
-      return Status::error("input '" + port.name +
-                           "' is used in float: the C targets need an int8 "
-                           "model (compile with --quantize int8)");
-    auto type = quantize.getType();
-    port.shape.assign(type.getShape().begin(), type.getShape().end());
-    QuantParams p = perTensorParams(type);
-    port.scale = p.scale;
-    port.zeroPoint = p.zeroPoint;
-    port.offset = offsetOf(quantize.getResult());
-    port.bytes = type.getNumElements();
-    inputs.push_back(port);
-  }
-  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-  for (auto [i, operand] : llvm::enumerate(ret.getOperands())) {
-    auto resName = func.getResultAttrOfType<StringAttr>(i, "kiln.name");
-    Port port;
-    port.name = resName ? resName.getValue().str()
-                        : "output_" + std::to_string(i);
-    auto dq = operand.getDefiningOp<DequantizeOp>();
-    if (!dq)
-      return Status::error("output '" + port.name +
-                           "' is computed in float: the C targets need an "
-                           "int8 model (compile with --quantize int8)");
-    auto type = dq.getInput().getType();
-    port.shape.assign(type.getShape().begin(), type.getShape().end());
-    QuantParams p = perTensorParams(type);
-    port.scale = p.scale;
-    port.zeroPoint = p.zeroPoint;
-    port.offset = offsetOf(dq.getInput());
-    port.bytes = type.getNumElements();
-    outputs.push_back(port);
-  }
+  if (Status ports = collectInt8Ports(func, "the C targets", inputs, outputs);
+      ports.failed())
+    return ports;
   for (Operation &op : func.getBody().front()) {
     if (isa<ConstantOp, func::ReturnOp>(op) || isInputBoundary(&op) ||
         isOutputBoundary(&op))
@@ -534,9 +433,7 @@ Status CWriter::run() {
       return status;
   }
 
-  std::string upper = name;
-  for (char &c : upper)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string upper = upperCase(name);
   std::ostringstream h;
   h << "/* DO NOT EDIT — generated by kiln (Kiln " << "compiler) */\n"
     << "/* model.h: the int8 model '" << name << "'. */\n"
@@ -637,9 +534,7 @@ Status CWriter::run() {
 std::string harnessSource(const CWriter &writer, const std::string &name,
                           const std::vector<std::vector<Tensor>> &samples,
                           bool cortexM) {
-  std::string upper = name;
-  for (char &c : upper)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string upper = upperCase(name);
   std::ostringstream m;
   m << "/* DO NOT EDIT — generated by kiln */\n"
     << "/* main.c: runs '" << name << "' on " << samples.size()
@@ -654,7 +549,7 @@ std::string harnessSource(const CWriter &writer, const std::string &name,
     << "_ARENA_BYTES : 1] KILN_ALIGNED;\n\n";
   for (size_t s = 0; s < samples.size(); ++s)
     for (size_t i = 0; i < writer.inputs.size(); ++i) {
-      const CWriter::Port &port = writer.inputs[i];
+      const Port &port = writer.inputs[i];
       const Tensor &t = samples[s][i];
       std::vector<int8_t> q(static_cast<size_t>(port.bytes));
       for (int64_t k = 0; k < port.bytes; ++k) {
@@ -741,17 +636,6 @@ std::string makefile(const std::string &target, bool harness) {
 }
 
 } // namespace
-
-std::string sanitizeIdentifier(const std::string &name) {
-  std::string id;
-  for (char c : name) {
-    char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    id += std::isalnum(static_cast<unsigned char>(lower)) ? lower : '_';
-  }
-  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0])))
-    id = "m_" + id;
-  return id;
-}
 
 Result<std::vector<std::string>> emitCProgram(func::FuncOp func,
                                               const CEmitOptions &options) {

@@ -20,6 +20,7 @@
 #ifndef KILN_CODEGEN_C_CEMITTER_H
 #define KILN_CODEGEN_C_CEMITTER_H
 
+#include "codegen/common/EmitSupport.h"
 #include "kiln/Diagnostics.h"
 #include "kiln/Tensor.h"
 
@@ -47,9 +48,6 @@ struct CEmitOptions {
 /// files written, relative to options.outputDir.
 Result<std::vector<std::string>> emitCProgram(mlir::func::FuncOp func,
                                               const CEmitOptions &options);
-
-/// Returns |name| turned into a C identifier (lowercase, [a-z0-9_]).
-std::string sanitizeIdentifier(const std::string &name);
 
 } // namespace kiln::codegen
 

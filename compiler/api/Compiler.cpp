@@ -12,6 +12,7 @@
 
 #include "compiler/api/ModuleImpl.h"
 #include "codegen/c/CEmitter.h"
+#include "codegen/cuda/CudaEmitter.h"
 #include "compiler/evaluator/Evaluator.h"
 #include "compiler/evaluator/Samples.h"
 #include "compiler/frontend/OnnxImporter.h"
@@ -167,9 +168,13 @@ Result<CompileOutput> Compiler::emit(Module &module,
     return status;
   if (options.outputDir.empty())
     return Status::error("no output folder given (use -o OUTDIR)");
-  if (options.target.rfind("cuda-", 0) == 0)
-    return Status::error("not yet supported: CUDA code generation for "
-                         "target '" + options.target + "'");
+  const bool cuda = options.target.rfind("cuda-", 0) == 0;
+  if (cuda && options.quantize != "int8")
+    return Status::error("not yet supported: CUDA code generation of float "
+                         "models (--quantize " + options.quantize +
+                             "); the CUDA targets emit int8 models: compile "
+                             "with --quantize int8 (and --calibration DATA)",
+                         "--quantize");
   if (options.quantize != "int8")
     return Status::error("target '" + options.target +
                              "' emits int8 C code: compile with --quantize "
@@ -189,13 +194,10 @@ Result<CompileOutput> Compiler::emit(Module &module,
   mlir::func::FuncOp func = getEntryFunction(getModuleOp(module));
   if (!func)
     return Status::error("the module has no entry function");
-  codegen::CEmitOptions emit;
-  emit.target = options.target;
-  emit.outputDir = options.outputDir;
   std::string name = options.modelName;
   if (name.empty())
     name = llvm::sys::path::stem(module.impl().sourcePath).str();
-  emit.modelName = codegen::sanitizeIdentifier(name);
+  std::vector<std::vector<Tensor>> harnessSamples;
   if (!options.harnessPath.empty()) {
     auto data = loadTensors(options.harnessPath);
     if (!data)
@@ -204,9 +206,24 @@ Result<CompileOutput> Compiler::emit(Module &module,
     if (!samples)
       return Status::error(samples.status().diagnostics().front().message,
                            options.harnessPath);
-    emit.harnessSamples = samples.take();
+    harnessSamples = samples.take();
   }
-  auto files = codegen::emitCProgram(func, emit);
+  Result<std::vector<std::string>> files = std::vector<std::string>();
+  if (cuda) {
+    codegen::CudaEmitOptions emit;
+    emit.target = options.target;
+    emit.outputDir = options.outputDir;
+    emit.modelName = codegen::sanitizeIdentifier(name);
+    emit.harnessSamples = std::move(harnessSamples);
+    files = codegen::emitCudaProgram(func, emit);
+  } else {
+    codegen::CEmitOptions emit;
+    emit.target = options.target;
+    emit.outputDir = options.outputDir;
+    emit.modelName = codegen::sanitizeIdentifier(name);
+    emit.harnessSamples = std::move(harnessSamples);
+    files = codegen::emitCProgram(func, emit);
+  }
   status.append(files.status());
   if (!files)
     return status;

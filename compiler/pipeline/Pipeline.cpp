@@ -67,6 +67,7 @@ static void buildMemoryPlanningPipeline(mlir::OpPassManager &pm,
                                         const CompileOptions &options) {
   mlir::kiln::KilnPlanMemoryPassOptions plan;
   plan.planner = options.memoryPlanner;
+  plan.device = options.target.rfind("cuda-", 0) == 0 ? "gpu" : "mcu";
   if (options.report && !options.outputDir.empty())
     plan.report = options.outputDir + "/memory";
   pm.nest<mlir::func::FuncOp>().addPass(
@@ -87,7 +88,7 @@ void buildKilnPipeline(mlir::OpPassManager &pm,
 
 void buildKilnCodegenPipeline(mlir::OpPassManager &pm,
                               const CompileOptions &options) {
-  if (isCTarget(options.target))
+  if (isCTarget(options.target) || options.target.rfind("cuda-", 0) == 0)
     buildMemoryPlanningPipeline(pm, options);
 }
 

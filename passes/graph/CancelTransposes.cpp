@@ -3,8 +3,9 @@
 //
 // Transpose simplification (see Passes.td): composition, identity removal,
 // transposes of size-1 dimensions as reshapes, and sinking transposes
-// through layout-agnostic unary ops (quantize, dequantize, qclamp, cast,
-// unary elementwise) so layout pairs meet.
+// through layout-agnostic ops (quantize, dequantize, qclamp, requantize,
+// cast, unary elementwise; same-shape qadd/qmul and qconcat when every
+// operand is transposed alike) so layout pairs meet.
 //
 //===----------------------------------------------------------------------===//
 
@@ -104,6 +105,96 @@ struct SinkTransposeThrough final : OpRewritePattern<OpTy> {
   }
 };
 
+/// Returns the transposes feeding every operand of |op| when they all have
+/// the same permutation and input shape (no broadcasting), else nothing.
+static SmallVector<TransposeOp> sameTransposes(Operation *op) {
+  SmallVector<TransposeOp> transposes;
+  for (Value operand : op->getOperands()) {
+    auto t = operand.getDefiningOp<TransposeOp>();
+    if (!t || (!transposes.empty() &&
+               (t.getPerm() != transposes.front().getPerm())))
+      return {};
+    transposes.push_back(t);
+  }
+  return transposes;
+}
+
+/// Worth moving a transpose below |op| when one of its input transposes
+/// then dies, or the result meets another transpose.
+static bool worthSinking(Operation *op, ArrayRef<TransposeOp> transposes) {
+  if (llvm::any_of(transposes, [](TransposeOp t) { return t->hasOneUse(); }))
+    return true;
+  return llvm::any_of(op->getUsers(),
+                      [](Operation *u) { return isa<TransposeOp>(u); });
+}
+
+/// op(transpose(a, p), transpose(b, p)) -> transpose(op(a, b), p) for
+/// same-shape binary int8 ops (a residual add between two NHWC convolutions
+/// whose float graph added in NCHW): the add runs in the producers' layout
+/// and the transposes around it cancel.
+template <typename OpTy>
+struct SinkTransposeThroughBinary final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    SmallVector<TransposeOp> transposes = sameTransposes(op);
+    if (transposes.size() != 2 ||
+        transposes[0].getInput().getType().getShape() !=
+            transposes[1].getInput().getType().getShape())
+      return rewriter.notifyMatchFailure(op, "operands are not transposes "
+                                             "of one layout");
+    if (!worthSinking(op, transposes))
+      return rewriter.notifyMatchFailure(op, "no transpose would go away");
+    auto resultType = cast<RankedTensorType>(op.getType());
+    auto newType =
+        RankedTensorType::get(transposes[0].getInput().getType().getShape(),
+                              resultType.getElementType());
+    Operation *moved = rewriter.clone(*op);
+    moved->setOperand(0, transposes[0].getInput());
+    moved->setOperand(1, transposes[1].getInput());
+    moved->getResult(0).setType(newType);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, resultType,
+                                             moved->getResult(0),
+                                             transposes[0].getPermAttr());
+    return success();
+  }
+};
+
+/// qconcat(transpose(a, p), transpose(b, p), ..., axis) ->
+/// transpose(qconcat(a, b, ..., p[axis]), p).
+struct SinkTransposeThroughConcat final : OpRewritePattern<QConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    SmallVector<TransposeOp> transposes = sameTransposes(op);
+    if (transposes.empty())
+      return rewriter.notifyMatchFailure(op, "inputs are not transposes of "
+                                             "one layout");
+    if (!worthSinking(op, transposes))
+      return rewriter.notifyMatchFailure(op, "no transpose would go away");
+    ArrayRef<int64_t> perm = transposes[0].getPerm();
+    int64_t axis = perm[op.getAxis()];
+    SmallVector<Value> inputs;
+    for (TransposeOp t : transposes)
+      inputs.push_back(t.getInput());
+    auto resultType = op.getType();
+    SmallVector<int64_t> shape(resultType.getRank());
+    for (auto [i, p] : llvm::enumerate(perm))
+      shape[p] = resultType.getDimSize(i);
+    auto newType = RankedTensorType::get(shape, resultType.getElementType());
+    Operation *moved = rewriter.clone(*op);
+    moved->setOperands(inputs);
+    cast<QConcatOp>(moved).setAxis(axis);
+    moved->getResult(0).setType(newType);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, resultType,
+                                             moved->getResult(0),
+                                             transposes[0].getPermAttr());
+    return success();
+  }
+};
+
 struct KilnCancelTransposesPass final
     : impl::KilnCancelTransposesPassBase<KilnCancelTransposesPass> {
   using Base::Base;
@@ -124,8 +215,11 @@ void populateKilnCancelTransposesPatterns(RewritePatternSet &patterns) {
                SinkTransposeThrough<QuantizeOp>,
                SinkTransposeThrough<DequantizeOp>,
                SinkTransposeThrough<QClampOp>, SinkTransposeThrough<CastOp>,
-               SinkTransposeThrough<ReluOp>, SinkTransposeThrough<ClipOp>>(
-      context);
+               SinkTransposeThrough<ReluOp>, SinkTransposeThrough<ClipOp>,
+               SinkTransposeThrough<RequantizeOp>,
+               SinkTransposeThroughBinary<QAddOp>,
+               SinkTransposeThroughBinary<QMulOp>,
+               SinkTransposeThroughConcat>(context);
 }
 
 } // namespace mlir::kiln

@@ -67,8 +67,11 @@ def KilnCancelTransposesPass : Pass<"kiln-cancel-transposes",
   let description = [{
     Composes consecutive transposes, removes identity permutations, turns
     transposes that only move size-1 dimensions into reshapes, and moves
-    transposes through quantize/dequantize and elementwise unary ops so that
-    the NCHW <-> NHWC pairs the int8 lowering inserts meet and cancel.
+    transposes through quantize/dequantize, requantize and elementwise unary
+    ops, and through same-shape qadd/qmul and qconcat whose operands are all
+    transposed alike (the axis of a concat follows the permutation), so that
+    the NCHW <-> NHWC pairs the int8 lowering inserts meet and cancel (a
+    residual add between two NHWC convolutions then runs in NHWC).
 
     Before:
     ```mlir

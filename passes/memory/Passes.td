@@ -27,7 +27,9 @@ def KilnPlanMemoryPass : Pass<"kiln-plan-memory", "func::FuncOp"> {
         `"elementwise"` on ops that use them,
       - `kiln.arena_bytes`, `kiln.arena_lower_bound`, `kiln.planner` on the
         function.
-    With `report=PREFIX` it writes PREFIX.md (peak, per-op live bytes) and
+    With `device=gpu` the plan is for the CUDA kernels: no per-op scratch
+    and no in-place depthwise convolution (elementwise ops still run in
+    place). With `report=PREFIX` it writes PREFIX.md (peak, per-op live bytes) and
     PREFIX.svg (the arena timeline).
 
     Example: after the pass a kernel reads
@@ -41,7 +43,11 @@ def KilnPlanMemoryPass : Pass<"kiln-plan-memory", "func::FuncOp"> {
     Option<"planner", "planner", "std::string", "\"default\"",
            "Arena planner: default, or greedy (TF Lite Micro's baseline)">,
     Option<"report", "report", "std::string", "\"\"",
-           "Write PREFIX.md and PREFIX.svg describing the plan">
+           "Write PREFIX.md and PREFIX.svg describing the plan">,
+    Option<"device", "device", "std::string", "\"mcu\"",
+           "Kernels the plan is for: mcu (runtime/c: conv scratch, in-place "
+           "depthwise) or gpu (runtime/cuda: no scratch, no in-place "
+           "depthwise, whose threads would race)">
   ];
 }
 

@@ -117,6 +117,11 @@ struct KilnPlanMemoryPass final
           << planner << "' (expected default or greedy)";
       return signalPassFailure();
     }
+    if (device != "mcu" && device != "gpu") {
+      func.emitError("unknown device '") << device << "' (expected mcu or gpu)";
+      return signalPassFailure();
+    }
+    const bool gpu = device == "gpu";
     using namespace ::kiln::memory;
     MemoryGraph graph;
     llvm::DenseMap<Value, TensorId> ids;
@@ -154,14 +159,15 @@ struct KilnPlanMemoryPass final
           desc.inputs.push_back(*id);
       for (Value result : op.getResults())
         desc.outputs.push_back(*tensorOf(result));
-      if (uint64_t scratch = kernelScratchBytes(&op))
+      if (uint64_t scratch = gpu ? 0 : kernelScratchBytes(&op))
         desc.scratchBytes.push_back(scratch);
       if (isa<ReshapeOp>(op) && !desc.inputs.empty())
         desc.alias = AliasCapability{0, 0};
       if (auto conv = dyn_cast<QConv2DOp>(op)) {
         ArrayRef<int64_t> x = conv.getInput().getType().getShape();
         ArrayRef<int64_t> y = conv.getType().getShape();
-        if (isDepthwise(conv) && y[3] == x[3] && y[1] * y[2] <= x[1] * x[2])
+        if (!gpu && isDepthwise(conv) && y[3] == x[3] &&
+            y[1] * y[2] <= x[1] * x[2])
         {
           // The in-place kernel's channel plane replaces the 3x3 kernel's
           // scratch (same formula, kiln_dwconv2d_inplace_s8_scratch_bytes).

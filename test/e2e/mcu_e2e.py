@@ -14,20 +14,11 @@ program prints "<output>: v0 v1 ..." per sample (see codegen/c/CEmitter.h).
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
 
-
-def run(cmd, env=None, cwd=None, timeout=600):
-    result = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True,
-                            text=True, timeout=timeout)
-    if result.returncode != 0:
-        sys.stderr.write(f"FAILED ({result.returncode}): {' '.join(cmd)}\n")
-        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
-        sys.exit(1)
-    return result.stdout
+from e2e_common import compare, parse_harness, run
 
 
 def main():
@@ -71,34 +62,11 @@ def main():
         make.append("LDFLAGS=-fsanitize=address,undefined")
         env["ASAN_OPTIONS"] = "detect_leaks=1"
     run(make + ["all"], env=env)
-    stdout = run(make + ["run"], env=env)
+    _, stdout = run(make + ["run"], env=env)
 
     expected = np.load(ref)
-    got = {}
-    for line in stdout.splitlines():
-        if ":" not in line:
-            continue
-        name, values = line.split(":", 1)
-        got.setdefault(name.strip(), []).append(
-            np.array([int(v) for v in values.split()], np.int64))
-    failed = False
-    for name in expected.files:
-        want = expected[name].astype(np.int64).reshape(len(got.get(name, [])) or 1, -1)
-        rows = got.get(name)
-        if rows is None:
-            print(f"MISMATCH: the program printed no output '{name}'")
-            failed = True
-            continue
-        have = np.stack(rows)
-        if have.shape != want.shape or not np.array_equal(have, want):
-            diff = np.argwhere(have != want) if have.shape == want.shape else []
-            print(f"MISMATCH in '{name}': program {have.shape} vs evaluator "
-                  f"{want.shape}; first differences at {diff[:5].tolist()}")
-            failed = True
-        else:
-            print(f"{name}: {have.size} int8 values bit-identical to the "
-                  f"evaluator over {have.shape[0]} sample(s)")
-    if failed:
+    if not compare({k: expected[k] for k in expected.files},
+                   parse_harness(stdout)):
         sys.exit(1)
 
 

@@ -55,3 +55,49 @@ func.func @kept(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
   %a = kiln.transpose %x {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
   return %a : tensor<3x2xf32>
 }
+
+// -----
+
+// A residual add between two NHWC producers that the float graph added in
+// NCHW: the add moves to NHWC and all three transposes go away.
+// CHECK-LABEL: func.func @residual_add
+// CHECK-NOT: kiln.transpose
+// CHECK: %[[A:.+]] = kiln.qadd %arg0, %arg1 {{.*}} : (tensor<1x4x4x8x!quant.uniform<i8:f32, 1.000000e-01:3>>, tensor<1x4x4x8x!quant.uniform<i8:f32, 2.000000e-01:-1>>) -> tensor<1x4x4x8x!quant.uniform<i8:f32, 2.500000e-01:2>>
+// CHECK-NOT: kiln.transpose
+// CHECK: return %[[A]]
+func.func @residual_add(%x: tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1:3>>, %y: tensor<1x4x4x8x!quant.uniform<i8:f32, 0.2:-1>>) -> tensor<1x4x4x8x!quant.uniform<i8:f32, 0.25:2>> {
+  %a = kiln.transpose %x {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1:3>>) -> tensor<1x8x4x4x!quant.uniform<i8:f32, 0.1:3>>
+  %b = kiln.transpose %y {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x8x!quant.uniform<i8:f32, 0.2:-1>>) -> tensor<1x8x4x4x!quant.uniform<i8:f32, 0.2:-1>>
+  %s = kiln.qadd %a, %b {act_max = 127 : i32, act_min = -128 : i32, input1_multiplier = 1073741824 : i32, input1_shift = 0 : i32, input2_multiplier = 1073741824 : i32, input2_shift = 1 : i32, left_shift = 20 : i32, output_multiplier = 1717986918 : i32, output_shift = -19 : i32} : (tensor<1x8x4x4x!quant.uniform<i8:f32, 0.1:3>>, tensor<1x8x4x4x!quant.uniform<i8:f32, 0.2:-1>>) -> tensor<1x8x4x4x!quant.uniform<i8:f32, 0.25:2>>
+  %c = kiln.transpose %s {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x8x4x4x!quant.uniform<i8:f32, 0.25:2>>) -> tensor<1x4x4x8x!quant.uniform<i8:f32, 0.25:2>>
+  return %c : tensor<1x4x4x8x!quant.uniform<i8:f32, 0.25:2>>
+}
+
+// -----
+
+// Operands transposed differently stay as they are.
+// CHECK-LABEL: func.func @mixed_layouts
+// CHECK-COUNT-2: kiln.transpose
+// CHECK: kiln.qadd
+func.func @mixed_layouts(%x: tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>, %y: tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<2x2x2x!quant.uniform<i8:f32, 0.1>> {
+  %a = kiln.transpose %x {perm = array<i64: 0, 2, 1>} : (tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>
+  %b = kiln.transpose %y {perm = array<i64: 1, 0, 2>} : (tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>
+  %s = kiln.qadd %a, %b {act_max = 127 : i32, act_min = -128 : i32, input1_multiplier = 1073741824 : i32, input1_shift = 0 : i32, input2_multiplier = 1073741824 : i32, input2_shift = 0 : i32, left_shift = 20 : i32, output_multiplier = 1073741824 : i32, output_shift = -19 : i32} : (tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>, tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>
+  return %s : tensor<2x2x2x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// A channel concat of NHWC producers written in NCHW: the concat moves to
+// NHWC with its axis permuted (1 -> 3).
+// CHECK-LABEL: func.func @concat_channels
+// CHECK-NOT: kiln.transpose
+// CHECK: %[[C:.+]] = kiln.qconcat %arg0, %arg1 {axis = 3 : i64{{.*}}} : (tensor<1x2x2x3x!quant.uniform<i8:f32, 1.000000e-01>>, tensor<1x2x2x5x!quant.uniform<i8:f32, 1.000000e-01>>) -> tensor<1x2x2x8x!quant.uniform<i8:f32, 1.000000e-01>>
+// CHECK: return %[[C]]
+func.func @concat_channels(%x: tensor<1x2x2x3x!quant.uniform<i8:f32, 0.1>>, %y: tensor<1x2x2x5x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2x2x8x!quant.uniform<i8:f32, 0.1>> {
+  %a = kiln.transpose %x {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x2x2x3x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x3x2x2x!quant.uniform<i8:f32, 0.1>>
+  %b = kiln.transpose %y {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x2x2x5x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x5x2x2x!quant.uniform<i8:f32, 0.1>>
+  %c = kiln.qconcat %a, %b {axis = 1 : i64, multipliers = array<i32: 1073741824, 1073741824>, shifts = array<i32: 1, 1>} : (tensor<1x3x2x2x!quant.uniform<i8:f32, 0.1>>, tensor<1x5x2x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x8x2x2x!quant.uniform<i8:f32, 0.1>>
+  %d = kiln.transpose %c {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x8x2x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2x2x8x!quant.uniform<i8:f32, 0.1>>
+  return %d : tensor<1x2x2x8x!quant.uniform<i8:f32, 0.1>>
+}
