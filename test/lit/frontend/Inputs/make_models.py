@@ -82,14 +82,13 @@ def unsupported_ops(out):
         helper.make_node("Relu", ["x"], ["a"], name="ok_relu"),
         helper.make_node("LSTM", ["a", "w", "r"], ["b"], name="encoder/lstm",
                          hidden_size=2),
-        helper.make_node("TopK", ["a", "k"], ["c", "ci"], name="head/topk"),
+        helper.make_node("Unique", ["a"], ["c"], name="head/unique"),
         helper.make_node("FusedMatMul", ["a", "a"], ["d"],
                          name="ms/fused", domain="com.microsoft"),
         helper.make_node("Det", ["a"], ["e"]),
     ]
     inits = [numpy_helper.from_array(np.zeros((1, 8, 8), np.float32), "w"),
-             numpy_helper.from_array(np.zeros((1, 8, 2), np.float32), "r"),
-             numpy_helper.from_array(np.array([2], np.int64), "k")]
+             numpy_helper.from_array(np.zeros((1, 8, 2), np.float32), "r")]
     model = make(nodes, [x], [vi("b", None), vi("c", None), vi("d", None),
                               vi("e", None)], inits,
                  domains=[("com.microsoft", 1)])
