@@ -67,6 +67,7 @@ static void buildMemoryPlanningPipeline(mlir::OpPassManager &pm,
                                         const CompileOptions &options) {
   mlir::kiln::KilnPlanMemoryPassOptions plan;
   plan.planner = options.memoryPlanner;
+  plan.patch = options.patch;
   if (options.report && !options.outputDir.empty())
     plan.report = options.outputDir + "/memory";
   pm.nest<mlir::func::FuncOp>().addPass(
