@@ -4,7 +4,8 @@
 // Transpose simplification (see Passes.td): composition, identity removal,
 // transposes of size-1 dimensions as reshapes, and sinking transposes
 // through layout-agnostic unary ops (quantize, dequantize, qclamp, cast,
-// unary elementwise) so layout pairs meet.
+// unary elementwise) so layout pairs meet, and through same-shape binary
+// int8 ops (qadd, qmul) whose operands are both transposed the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -104,6 +105,41 @@ struct SinkTransposeThrough final : OpRewritePattern<OpTy> {
   }
 };
 
+/// op(transpose(a, p), transpose(b, p)) -> transpose(op(a, b), p) for
+/// same-shape binary elementwise ops: one transpose instead of two, and the
+/// remaining one can meet the next (residual adds of NHWC int8 programs run
+/// in NHWC instead of being wrapped in three layout changes).
+template <typename OpTy>
+struct SinkTransposeThroughBinary final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    auto lhs = op->getOperand(0).template getDefiningOp<TransposeOp>();
+    auto rhs = op->getOperand(1).template getDefiningOp<TransposeOp>();
+    if (!lhs || !rhs)
+      return rewriter.notifyMatchFailure(op, "an operand is not a transpose");
+    if (lhs.getPerm() != rhs.getPerm() ||
+        lhs.getInput().getType().getShape() !=
+            rhs.getInput().getType().getShape())
+      return rewriter.notifyMatchFailure(op, "operands transposed differently");
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (lhs.getType().getShape() != resultType.getShape() ||
+        rhs.getType().getShape() != resultType.getShape())
+      return rewriter.notifyMatchFailure(op, "broadcasting");
+    auto newType = RankedTensorType::get(lhs.getInput().getType().getShape(),
+                                         resultType.getElementType());
+    Operation *moved = rewriter.clone(*op);
+    moved->setOperand(0, lhs.getInput());
+    moved->setOperand(1, rhs.getInput());
+    moved->getResult(0).setType(newType);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, resultType,
+                                             moved->getResult(0),
+                                             lhs.getPermAttr());
+    return success();
+  }
+};
+
 struct KilnCancelTransposesPass final
     : impl::KilnCancelTransposesPassBase<KilnCancelTransposesPass> {
   using Base::Base;
@@ -124,7 +160,9 @@ void populateKilnCancelTransposesPatterns(RewritePatternSet &patterns) {
                SinkTransposeThrough<QuantizeOp>,
                SinkTransposeThrough<DequantizeOp>,
                SinkTransposeThrough<QClampOp>, SinkTransposeThrough<CastOp>,
-               SinkTransposeThrough<ReluOp>, SinkTransposeThrough<ClipOp>>(
+               SinkTransposeThrough<ReluOp>, SinkTransposeThrough<ClipOp>,
+               SinkTransposeThroughBinary<QAddOp>,
+               SinkTransposeThroughBinary<QMulOp>>(
       context);
 }
 

@@ -67,8 +67,10 @@ def KilnCancelTransposesPass : Pass<"kiln-cancel-transposes",
   let description = [{
     Composes consecutive transposes, removes identity permutations, turns
     transposes that only move size-1 dimensions into reshapes, and moves
-    transposes through quantize/dequantize and elementwise unary ops so that
-    the NCHW <-> NHWC pairs the int8 lowering inserts meet and cancel.
+    transposes through quantize/dequantize and elementwise unary ops, and
+    through same-shape `kiln.qadd` / `kiln.qmul` whose operands are both
+    transposed by the same permutation, so that the NCHW <-> NHWC pairs the
+    int8 lowering inserts meet and cancel.
 
     Before:
     ```mlir

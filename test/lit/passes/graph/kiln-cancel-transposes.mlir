@@ -55,3 +55,33 @@ func.func @kept(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
   %a = kiln.transpose %x {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
   return %a : tensor<3x2xf32>
 }
+
+// -----
+
+// A residual add of two NHWC tensors wrapped in layout changes runs in NHWC:
+// the transposes sink through the add and cancel.
+!r = !quant.uniform<i8:f32, 5.000000e-02:3>
+// CHECK-LABEL: func.func @through_qadd
+// CHECK-NEXT: %[[S:.+]] = kiln.qadd %arg0, %arg1 {{.*}} : (tensor<1x4x4x2x!quant.uniform<i8:f32, 5.000000e-02:3>>, tensor<1x4x4x2x!quant.uniform<i8:f32, 5.000000e-02:3>>) -> tensor<1x4x4x2x!quant.uniform<i8:f32, 5.000000e-02:3>>
+// CHECK-NEXT: return %[[S]]
+func.func @through_qadd(%x: tensor<1x4x4x2x!r>, %y: tensor<1x4x4x2x!r>) -> tensor<1x4x4x2x!r> {
+  %a = kiln.transpose %x {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2x!r>) -> tensor<1x2x4x4x!r>
+  %b = kiln.transpose %y {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2x!r>) -> tensor<1x2x4x4x!r>
+  %s = kiln.qadd %a, %b {left_shift = 20 : i32, input1_multiplier = 1073741824 : i32, input1_shift = 0 : i32, input2_multiplier = 1073741824 : i32, input2_shift = 0 : i32, output_multiplier = 1073741824 : i32, output_shift = -19 : i32, act_min = -128 : i32, act_max = 127 : i32} : (tensor<1x2x4x4x!r>, tensor<1x2x4x4x!r>) -> tensor<1x2x4x4x!r>
+  %t = kiln.transpose %s {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x2x4x4x!r>) -> tensor<1x4x4x2x!r>
+  return %t : tensor<1x4x4x2x!r>
+}
+
+// -----
+
+// Operands transposed differently stay as they are.
+!r = !quant.uniform<i8:f32, 5.000000e-02:3>
+// CHECK-LABEL: func.func @qadd_mixed
+// CHECK-COUNT-2: kiln.transpose
+// CHECK: kiln.qadd
+func.func @qadd_mixed(%x: tensor<2x2x2x!r>, %y: tensor<2x2x2x!r>) -> tensor<2x2x2x!r> {
+  %a = kiln.transpose %x {perm = array<i64: 1, 0, 2>} : (tensor<2x2x2x!r>) -> tensor<2x2x2x!r>
+  %b = kiln.transpose %y {perm = array<i64: 0, 2, 1>} : (tensor<2x2x2x!r>) -> tensor<2x2x2x!r>
+  %s = kiln.qadd %a, %b {left_shift = 20 : i32, input1_multiplier = 1073741824 : i32, input1_shift = 0 : i32, input2_multiplier = 1073741824 : i32, input2_shift = 0 : i32, output_multiplier = 1073741824 : i32, output_shift = -19 : i32, act_min = -128 : i32, act_max = 127 : i32} : (tensor<2x2x2x!r>, tensor<2x2x2x!r>) -> tensor<2x2x2x!r>
+  return %s : tensor<2x2x2x!r>
+}
