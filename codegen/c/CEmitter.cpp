@@ -76,6 +76,15 @@ public:
 private:
   Status emitOp(Operation *op);
   int64_t offsetOf(Value value) { return arenaOffset(value); }
+  Status emitPatchStage(ArrayRef<Operation *> ops);
+  std::string convParams(QConv2DOp conv, int64_t inH, int64_t inW,
+                         int64_t outH, int64_t outW, ArrayRef<int64_t> pads);
+  std::string convCall(QConv2DOp conv, const std::string &params,
+                       const std::string &input, const std::string &output,
+                       const std::string &scratchPtr, bool inPlace);
+  template <typename PoolOp>
+  std::string poolParams(PoolOp pool, int64_t inH, int64_t inW, int64_t outH,
+                         int64_t outW, ArrayRef<int64_t> pads);
   std::string ptr(Value value) {
     return "a + " + std::to_string(offsetOf(value));
   }
@@ -91,6 +100,8 @@ private:
   func::FuncOp func;
   std::string name;
   std::string tables, body;
+  /// Helpers that patch stages need (emitted once, before the tables).
+  std::string helpers;
   llvm::DenseMap<Value, std::string> constants;
   unsigned counter = 0;
 };
@@ -136,59 +147,261 @@ std::string CWriter::scratch(Operation *op) {
   return "a + " + std::to_string(attr.getInt());
 }
 
+std::string CWriter::convParams(QConv2DOp conv, int64_t inH, int64_t inW,
+                                int64_t outH, int64_t outW,
+                                ArrayRef<int64_t> p) {
+  ArrayRef<int64_t> x = conv.getInput().getType().getShape();
+  ArrayRef<int64_t> y = conv.getType().getShape();
+  ArrayRef<int64_t> w = conv.getWeight().getType().getShape();
+  ArrayRef<int64_t> s = conv.getStrides(), d = conv.getDilations();
+  int32_t inZp = perTensorParams(conv.getInput().getType()).zeroPoint;
+  int32_t outZp = perTensorParams(conv.getType()).zeroPoint;
+  return braces({x[0], inH, inW, x[3], outH, outW, y[3], w[1], w[2], s[0],
+                 s[1], d[0], d[1], p[0], p[1], p[2], p[3], conv.getGroup(),
+                 inZp, outZp, conv.getActMin(), conv.getActMax()});
+}
+
+std::string CWriter::convCall(QConv2DOp conv, const std::string &params,
+                              const std::string &input,
+                              const std::string &output,
+                              const std::string &scratchPtr, bool inPlace) {
+  ArrayRef<int64_t> x = conv.getInput().getType().getShape();
+  ArrayRef<int64_t> w = conv.getWeight().getType().getShape();
+  ArrayRef<int64_t> p = conv.getPads();
+  std::string rq = requant(conv.getMultipliers(), conv.getShifts());
+  std::string weights = constant(conv.getWeight());
+  std::string bias = conv.getBias() ? constant(conv.getBias()) : "NULL";
+  bool depthwise = conv.getGroup() == x[3] && x[3] > 1;
+  if (depthwise && inPlace)
+    return "kiln_dwconv2d_inplace_s8(" + params + ", &" + rq + ", " +
+           weights + ", " + bias + ", " + input + ", " + scratchPtr + ")";
+  if (depthwise)
+    return "kiln_dwconv2d_s8(" + params + ", &" + rq + ", " + input + ", " +
+           weights + ", " + bias + ", " + output + ", " + scratchPtr + ")";
+  if (conv.getGroup() != 1)
+    return "kiln_conv2d_generic_s8(" + params + ", &" + rq + ", " + input +
+           ", " + weights + ", " + bias + ", " + output + ")";
+  bool pointwise = w[1] == 1 && w[2] == 1 &&
+                   llvm::all_of(p, [](int64_t v) { return v == 0; });
+  bool threeByThree = w[1] == 3 && w[2] == 3;
+  const char *kernel = pointwise      ? "kiln_conv2d_1x1_s8"
+                       : threeByThree ? "kiln_conv2d_3x3_s8"
+                                      : "kiln_conv2d_s8";
+  return std::string(kernel) + "(" + params + ", &" + rq + ", " + input +
+         ", " + weights + ", " + bias + ", " + output + ", " + scratchPtr +
+         ")";
+}
+
+template <typename PoolOp>
+std::string CWriter::poolParams(PoolOp pool, int64_t inH, int64_t inW,
+                                int64_t outH, int64_t outW,
+                                ArrayRef<int64_t> p) {
+  ArrayRef<int64_t> x = pool.getInput().getType().getShape();
+  ArrayRef<int64_t> k = pool.getKernelShape(), s = pool.getStrides();
+  return braces({x[0], inH, inW, x[3], outH, outW, k[0], k[1], s[0], s[1],
+                 p[0], p[1], p[2], p[3], pool.getCountIncludePad() ? 1 : 0,
+                 perTensorParams(pool.getInput().getType()).zeroPoint,
+                 pool.getActMin(), pool.getActMax()});
+}
+
+/// The C helpers of patch stages: a window of a whole tensor copied into a
+/// dense NHWC block (the first layer's input, also from an NCHW input), and
+/// a dense block written into a window of a whole NHWC tensor (the stage
+/// output).
+const char *kPatchHelpers = R"(/* Copies rows [win[0], win[1]) x columns [win[2], win[3]) of an h x w x c
+ * int8 tensor (NHWC, or NCHW when |nchw|) into |dst| as a dense NHWC block. */
+static void kiln_patch_gather(int8_t *dst, const int8_t *src, int32_t h,
+                              int32_t w, int32_t c, int nchw,
+                              const int32_t *win) {
+  int32_t y, x, k;
+  size_t row = (size_t)(win[3] - win[2]) * (size_t)c;
+  if (!nchw) {
+    for (y = win[0]; y < win[1]; ++y, dst += row)
+      memcpy(dst, src + ((size_t)y * (size_t)w + (size_t)win[2]) * (size_t)c,
+             row);
+    return;
+  }
+  for (k = 0; k < c; ++k) {
+    int8_t *out = dst + k;
+    for (y = win[0]; y < win[1]; ++y) {
+      const int8_t *in = src + ((size_t)k * (size_t)h + (size_t)y) * (size_t)w;
+      for (x = win[2]; x < win[3]; ++x, out += c)
+        *out = in[x];
+    }
+  }
+}
+
+/* Writes the dense NHWC block |src| into rows [win[0], win[1]) x columns
+ * [win[2], win[3]) of a whole NHWC int8 tensor |dst| of width w and c
+ * channels. */
+static void kiln_patch_scatter(int8_t *dst, const int8_t *src, int32_t w,
+                               int32_t c, const int32_t *win) {
+  int32_t y;
+  size_t row = (size_t)(win[3] - win[2]) * (size_t)c;
+  for (y = win[0]; y < win[1]; ++y, src += row)
+    memcpy(dst + ((size_t)y * (size_t)w + (size_t)win[2]) * (size_t)c, src,
+           row);
+}
+
+)";
+
+Status CWriter::emitPatchStage(ArrayRef<Operation *> ops) {
+  auto stage = func->getAttrOfType<DictionaryAttr>("kiln.patch_stage");
+  auto patchesAttr = stage ? stage.getAs<IntegerAttr>("patches") : nullptr;
+  if (!patchesAttr)
+    return unsupported(ops.front(), "a patch-stage op, but the function has "
+                                    "no kiln.patch_stage");
+  int64_t n = patchesAttr.getInt();
+  int64_t numPatches = n * n;
+  Operation *transpose = nullptr;
+  SmallVector<Operation *> layers;
+  for (Operation *op : ops) {
+    if (isa<TransposeOp>(op) && layers.empty() && !transpose)
+      transpose = op;
+    else
+      layers.push_back(op);
+  }
+  if (layers.empty())
+    return unsupported(ops.front(), "a patch stage without layers");
+  Value stageInput = transpose ? transpose->getOperand(0)
+                               : layers.front()->getOperand(0);
+  Value stageOutput = layers.back()->getResult(0);
+  ArrayRef<int64_t> in =
+      cast<RankedTensorType>(layers.front()->getOperand(0).getType())
+          .getShape();
+  ArrayRef<int64_t> out =
+      cast<RankedTensorType>(stageOutput.getType()).getShape();
+  if (helpers.empty())
+    helpers = kPatchHelpers;
+
+  struct Layer {
+    Operation *op;
+    ArrayRef<int64_t> regions;
+    ArrayRef<int64_t> buffer;
+    std::string params;
+  };
+  std::vector<Layer> info;
+  for (Operation *op : layers) {
+    auto regions = op->getAttrOfType<DenseI64ArrayAttr>("kiln.patch_regions");
+    auto buffer = op->getAttrOfType<DenseI64ArrayAttr>("kiln.patch_buffer");
+    if (!regions || !buffer ||
+        static_cast<int64_t>(regions.size()) != 12 * numPatches ||
+        buffer.size() != 3)
+      return unsupported(op, "a patch-stage layer without well-formed "
+                             "kiln.patch_regions / kiln.patch_buffer");
+    info.push_back({op, regions.asArrayRef(), buffer.asArrayRef(), ""});
+  }
+  if (info.front().buffer[0] < 0 || info.back().buffer[1] < 0)
+    return unsupported(layers.front(), "a patch stage whose first layer has "
+                                       "no input window or whose last layer "
+                                       "has no output region in the buffer");
+
+  // Per-patch parameter tables, one entry per patch.
+  for (Layer &layer : info) {
+    std::string id = "p" + std::to_string(counter++);
+    std::string entries;
+    for (int64_t p = 0; p < numPatches; ++p) {
+      ArrayRef<int64_t> r = layer.regions.slice(12 * p, 12);
+      int64_t inH = r[1] - r[0], inW = r[3] - r[2];
+      int64_t outH = r[5] - r[4], outW = r[7] - r[6];
+      ArrayRef<int64_t> pads = r.slice(8, 4);
+      if (auto conv = dyn_cast<QConv2DOp>(layer.op))
+        entries += "  " + convParams(conv, inH, inW, outH, outW, pads) + ",\n";
+      else if (auto pool = dyn_cast<QMaxPool2DOp>(layer.op))
+        entries += "  " + poolParams(pool, inH, inW, outH, outW, pads) + ",\n";
+      else if (auto pool = dyn_cast<QAvgPool2DOp>(layer.op))
+        entries += "  " + poolParams(pool, inH, inW, outH, outW, pads) + ",\n";
+      else
+        return unsupported(layer.op, "no patch kernel for this op");
+    }
+    const char *type = isa<QConv2DOp>(layer.op) ? "kiln_conv_params_t"
+                                                 : "kiln_pool_params_t";
+    tables += "static const " + std::string(type) + " " + id + "[" +
+              std::to_string(numPatches) + "] = {\n" + entries + "};\n";
+    layer.params = id;
+  }
+  // Windows of the stage input and output, per patch.
+  std::string inWin = "w" + std::to_string(counter++);
+  std::string outWin = "w" + std::to_string(counter++);
+  std::string inRows, outRows;
+  for (int64_t p = 0; p < numPatches; ++p) {
+    inRows += "  " + braces(info.front().regions.slice(12 * p, 4)) + ",\n";
+    outRows += "  " + braces(info.back().regions.slice(12 * p + 4, 4)) + ",\n";
+  }
+  tables += "static const int32_t " + inWin + "[" +
+            std::to_string(numPatches) + "][4] = {\n" + inRows + "};\n";
+  tables += "static const int32_t " + outWin + "[" +
+            std::to_string(numPatches) + "][4] = {\n" + outRows + "};\n";
+
+  auto arena = [](int64_t offset) {
+    return offset < 0 ? std::string("NULL")
+                      : "a + " + std::to_string(offset);
+  };
+  std::string text;
+  char line[256];
+  auto macs = [&](const char *key) {
+    auto attr = stage.getAs<IntegerAttr>(key);
+    return attr ? attr.getInt() : 0;
+  };
+  std::snprintf(line, sizeof(line),
+                "  /* patch-based stage (MCUNetV2): %zu layer(s) in %lld x "
+                "%lld patches, %lld MACs instead of %lld */\n",
+                layers.size(), static_cast<long long>(n),
+                static_cast<long long>(n),
+                static_cast<long long>(macs("patch_macs")),
+                static_cast<long long>(macs("whole_macs")));
+  text += line;
+  text += "  {\n    int32_t i;\n    for (i = 0; i < " +
+          std::to_string(numPatches) + "; ++i) {\n";
+  text += "      kiln_patch_gather(" + arena(info.front().buffer[0]) + ", " +
+          ptr(stageInput) + ", " + std::to_string(in[1]) + ", " +
+          std::to_string(in[2]) + ", " + std::to_string(in[3]) + ", " +
+          (transpose ? "1" : "0") + ", " + inWin + "[i]);\n";
+  for (const Layer &layer : info) {
+    std::string loc = formatLocation(layer.op->getLoc());
+    for (size_t pos; (pos = loc.find("*/")) != std::string::npos;)
+      loc.replace(pos, 2, "* /");
+    text += "      /* " + layer.op->getName().getStringRef().str() +
+            (loc.empty() ? "" : " at " + loc) + " */\n";
+    std::string input = arena(layer.buffer[0]);
+    std::string output = arena(layer.buffer[1]);
+    std::string call;
+    std::string params = "&" + layer.params + "[i]";
+    if (auto conv = dyn_cast<QConv2DOp>(layer.op))
+      call = convCall(conv, params, input, output, arena(layer.buffer[2]),
+                      /*inPlace=*/false);
+    else if (isa<QMaxPool2DOp>(layer.op))
+      call = "kiln_maxpool2d_s8(" + params + ", " + input + ", " + output +
+             ")";
+    else
+      call = "kiln_avgpool2d_s8(" + params + ", " + input + ", " + output +
+             ")";
+    text += "      s = " + call + ";\n      if (s != KILN_RT_OK)\n" +
+            "        return (int)s;\n";
+  }
+  text += "      kiln_patch_scatter(" + ptr(stageOutput) + ", " +
+          arena(info.back().buffer[1]) + ", " + std::to_string(out[2]) +
+          ", " + std::to_string(out[3]) + ", " + outWin + "[i]);\n";
+  text += "    }\n  }\n";
+  body += text;
+  return Status::ok();
+}
+
+
 Status CWriter::emitOp(Operation *op) {
   std::string comment = opComment(op);
   std::string call;
   if (auto conv = dyn_cast<QConv2DOp>(op)) {
     ArrayRef<int64_t> x = conv.getInput().getType().getShape();
     ArrayRef<int64_t> y = conv.getType().getShape();
-    ArrayRef<int64_t> w = conv.getWeight().getType().getShape();
-    ArrayRef<int64_t> s = conv.getStrides(), d = conv.getDilations(),
-                      p = conv.getPads();
     std::string id = "p" + std::to_string(counter++);
-    int32_t inZp = perTensorParams(conv.getInput().getType()).zeroPoint;
-    int32_t outZp = perTensorParams(conv.getType()).zeroPoint;
-    tables += "static const kiln_conv_params_t " + id + " = {" +
-              std::to_string(x[0]) + ", " + std::to_string(x[1]) + ", " +
-              std::to_string(x[2]) + ", " + std::to_string(x[3]) + ", " +
-              std::to_string(y[1]) + ", " + std::to_string(y[2]) + ", " +
-              std::to_string(y[3]) + ", " + std::to_string(w[1]) + ", " +
-              std::to_string(w[2]) + ", " + std::to_string(s[0]) + ", " +
-              std::to_string(s[1]) + ", " + std::to_string(d[0]) + ", " +
-              std::to_string(d[1]) + ", " + std::to_string(p[0]) + ", " +
-              std::to_string(p[1]) + ", " + std::to_string(p[2]) + ", " +
-              std::to_string(p[3]) + ", " + std::to_string(conv.getGroup()) +
-              ", " + std::to_string(inZp) + ", " + std::to_string(outZp) +
-              ", " + std::to_string(conv.getActMin()) + ", " +
-              std::to_string(conv.getActMax()) + "};\n";
-    std::string rq = requant(conv.getMultipliers(), conv.getShifts());
-    std::string weights = constant(conv.getWeight());
-    std::string bias = conv.getBias() ? constant(conv.getBias()) : "NULL";
-    bool depthwise = conv.getGroup() == x[3] && x[3] > 1;
+    tables += "static const kiln_conv_params_t " + id + " = " +
+              convParams(conv, x[1], x[2], y[1], y[2], conv.getPads()) +
+              ";\n";
     auto inPlace = op->getAttrOfType<StringAttr>("kiln.in_place");
-    if (depthwise && inPlace && inPlace.getValue() == "depthwise") {
-      call = "kiln_dwconv2d_inplace_s8(&" + id + ", &" + rq + ", " + weights +
-             ", " + bias + ", " + ptr(conv.getInput()) + ", " + scratch(op) +
-             ")";
-    } else if (depthwise) {
-      call = "kiln_dwconv2d_s8(&" + id + ", &" + rq + ", " +
-             ptr(conv.getInput()) + ", " + weights + ", " + bias + ", " +
-             ptr(conv.getResult()) + ", " + scratch(op) + ")";
-    } else if (conv.getGroup() != 1) {
-      call = "kiln_conv2d_generic_s8(&" + id + ", &" + rq + ", " +
-             ptr(conv.getInput()) + ", " + weights + ", " + bias + ", " +
-             ptr(conv.getResult()) + ")";
-    } else {
-      bool pointwise = w[1] == 1 && w[2] == 1 &&
-                       llvm::all_of(p, [](int64_t v) { return v == 0; });
-      bool threeByThree = w[1] == 3 && w[2] == 3;
-      const char *kernel = pointwise       ? "kiln_conv2d_1x1_s8"
-                           : threeByThree ? "kiln_conv2d_3x3_s8"
-                                          : "kiln_conv2d_s8";
-      call = std::string(kernel) + "(&" + id + ", &" + rq + ", " +
-             ptr(conv.getInput()) + ", " + weights + ", " + bias + ", " +
-             ptr(conv.getResult()) + ", " + scratch(op) + ")";
-    }
+    call = convCall(conv, "&" + id, ptr(conv.getInput()),
+                    ptr(conv.getResult()), scratch(op),
+                    inPlace && inPlace.getValue() == "depthwise");
   } else if (auto fc = dyn_cast<QFullyConnectedOp>(op)) {
     ArrayRef<int64_t> x = fc.getInput().getType().getShape();
     ArrayRef<int64_t> w = fc.getWeight().getType().getShape();
@@ -424,14 +637,28 @@ Status CWriter::run() {
   if (Status ports = collectInt8Ports(func, "the C targets", inputs, outputs);
       ports.failed())
     return ports;
+  SmallVector<Operation *> stage;
+  auto flushStage = [&]() {
+    Status status = stage.empty() ? Status::ok() : emitPatchStage(stage);
+    stage.clear();
+    return status;
+  };
   for (Operation &op : func.getBody().front()) {
     if (isa<ConstantOp, func::ReturnOp>(op) || isInputBoundary(&op) ||
         isOutputBoundary(&op))
       continue;
-    Status status = emitOp(&op);
+    if (op.hasAttr("kiln.patch_layer")) {
+      stage.push_back(&op);
+      continue;
+    }
+    Status status = flushStage();
+    if (status.succeeded())
+      status = emitOp(&op);
     if (status.failed())
       return status;
   }
+  if (Status status = flushStage(); status.failed())
+    return status;
 
   std::string upper = upperCase(name);
   std::ostringstream h;
@@ -505,7 +732,7 @@ Status CWriter::run() {
     << "static const int32_t input_offsets[] = {\n" << offsets(inputs)
     << "};\nstatic const int32_t output_offsets[] = {\n" << offsets(outputs)
     << "};\n\n"
-    << tables << "\n"
+    << helpers << tables << "\n"
     << "int8_t *kiln_" << name << "_input(void *arena, int index) {\n"
     << "  return (int8_t *)arena + input_offsets[index];\n}\n\n"
     << "const int8_t *kiln_" << name

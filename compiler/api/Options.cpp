@@ -69,6 +69,11 @@ Status validate(const CompileOptions &options) {
                 "unknown memory planner '" + options.memoryPlanner +
                     "' (expected default or greedy)",
                 {}});
+  if (options.patch < 0 || options.patch > 64)
+    status.add({Severity::Error, "--patch",
+                "patches per side must be in [0, 64], got " +
+                    std::to_string(options.patch),
+                {}});
   if (!(options.percentile > 50.0 && options.percentile <= 100.0))
     status.add({Severity::Error, "--percentile",
                 "percentile must be in (50, 100], got " +

@@ -68,6 +68,7 @@ static void buildMemoryPlanningPipeline(mlir::OpPassManager &pm,
   mlir::kiln::KilnPlanMemoryPassOptions plan;
   plan.planner = options.memoryPlanner;
   plan.device = options.target.rfind("cuda-", 0) == 0 ? "gpu" : "mcu";
+  plan.patch = options.patch;
   if (options.report && !options.outputDir.empty())
     plan.report = options.outputDir + "/memory";
   pm.nest<mlir::func::FuncOp>().addPass(

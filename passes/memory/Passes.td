@@ -32,6 +32,31 @@ def KilnPlanMemoryPass : Pass<"kiln-plan-memory", "func::FuncOp"> {
     place). With `report=PREFIX` it writes PREFIX.md (peak, per-op live bytes) and
     PREFIX.svg (the arena timeline).
 
+    With `patch=N` (MCUNetV2's patch-based inference) the pass cuts a stage
+    from the chain of int8 conv / depthwise / pooling ops that starts at the
+    program input (after an optional NCHW -> NHWC transpose of the input),
+    plans every prefix of it as N x N patches with the planner library
+    (planPatches, replaceStageWithPatches) and keeps the prefix with the
+    smallest arena if it beats whole-tensor execution. It then records
+      - on the function: `kiln.patch_stage = {patches, buffer_offset,
+        buffer_bytes, whole_macs, patch_macs}`;
+      - on each stage op: `kiln.patch_layer` (its index, -1 for the input
+        transpose, which the patches gather directly); stage intermediates
+        get offset -1 (they never exist whole);
+      - on each layer: `kiln.patch_regions` (12 values per patch: input rows
+        and columns [begin, end), output rows and columns, pads top, left,
+        bottom, right) and `kiln.patch_buffer` (arena offsets of the layer's
+        input region, output region and scratch inside the per-patch
+        buffer, -1 where unused).
+    ```mlir
+    %1 = kiln.qconv2d %0, %w, %b {..., kiln.offsets = array<i64: -1>,
+           kiln.patch_layer = 0 : i64,
+           kiln.patch_regions = array<i64: 0, 17, 0, 17, 0, 8, 0, 8, 1, 1, 0, 0, ...>,
+           kiln.patch_buffer = array<i64: 27648, 29440, 28560>} : ...
+    ```
+    The report then has a section listing every candidate stage (buffer,
+    stage peak, recomputed MACs, arena) and the choice.
+
     Example: after the pass a kernel reads
     ```mlir
     %y = kiln.qconv2d %x, %w, %b {..., kiln.offsets = array<i64: 1024>,
@@ -47,7 +72,10 @@ def KilnPlanMemoryPass : Pass<"kiln-plan-memory", "func::FuncOp"> {
     Option<"device", "device", "std::string", "\"mcu\"",
            "Kernels the plan is for: mcu (runtime/c: conv scratch, in-place "
            "depthwise) or gpu (runtime/cuda: no scratch, no in-place "
-           "depthwise, whose threads would race)">
+           "depthwise, whose threads would race)">,
+    Option<"patch", "patch", "int", "0",
+           "Run the first stage in N x N patches (MCUNetV2) when that "
+           "shrinks the arena; 0: off">
   ];
 }
 

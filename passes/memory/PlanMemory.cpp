@@ -7,6 +7,17 @@
 // scratch sizes here mirror runtime/c's *_scratch_bytes functions; the C
 // code generator asserts them again at run time.
 //
+// With patch=N the pass also tries MCUNetV2's patch-based execution of the
+// first stage: it finds the chain of int8 convolution, depthwise and pooling
+// ops that starts at the program input (after an optional NCHW -> NHWC
+// transpose of the input, which the patches then gather directly), and for
+// every prefix of that chain asks the planner library for the N x N patch
+// regions (planPatches), replaces the prefix by one op holding the per-patch
+// buffer (replaceStageWithPatches) and plans the whole graph. The prefix
+// with the smallest arena wins (ties: the least recomputation), if it beats
+// the unpatched plan; the regions and buffer offsets go into attributes the
+// C code generator loops over.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/memory/Passes.h"
@@ -18,6 +29,8 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
+
+#include <cstdio>
 
 namespace mlir::kiln {
 
@@ -101,6 +114,385 @@ std::optional<std::vector<uint64_t>> concatSlices(QConcatOp concat) {
     offset += bytesOf(input);
   }
   return slices;
+}
+
+/// Returns true for a transpose from NCHW to NHWC.
+bool isToNhwc(TransposeOp transpose) {
+  ArrayRef<int64_t> perm = transpose.getPerm();
+  return perm.size() == 4 && perm[0] == 0 && perm[1] == 2 && perm[2] == 3 &&
+         perm[3] == 1;
+}
+
+/// Returns the geometry of |op| as a patch-stage layer, or nothing when the
+/// op cannot be part of a patch stage (not an int8 conv, depthwise or
+/// pooling op on one NHWC image).
+std::optional<::kiln::memory::SpatialLayer> spatialLayerOf(Operation *op) {
+  using ::kiln::memory::SpatialLayer;
+  using ::kiln::memory::SpatialOpKind;
+  SpatialLayer layer;
+  layer.name = op->getName().getStringRef().str();
+  auto fill = [&](ArrayRef<int64_t> x, ArrayRef<int64_t> y,
+                  ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                  ArrayRef<int64_t> dilations, ArrayRef<int64_t> pads) {
+    if (x.size() != 4 || y.size() != 4 || x[0] != 1 || kernel.size() != 2 ||
+        strides.size() != 2 || pads.size() != 4)
+      return false;
+    layer.inH = static_cast<int>(x[1]);
+    layer.inW = static_cast<int>(x[2]);
+    layer.inC = static_cast<int>(x[3]);
+    layer.outH = static_cast<int>(y[1]);
+    layer.outW = static_cast<int>(y[2]);
+    layer.outC = static_cast<int>(y[3]);
+    layer.kernelH = static_cast<int>(kernel[0]);
+    layer.kernelW = static_cast<int>(kernel[1]);
+    layer.strideH = static_cast<int>(strides[0]);
+    layer.strideW = static_cast<int>(strides[1]);
+    if (!dilations.empty()) {
+      layer.dilationH = static_cast<int>(dilations[0]);
+      layer.dilationW = static_cast<int>(dilations[1]);
+    }
+    layer.padTop = static_cast<int>(pads[0]);
+    layer.padLeft = static_cast<int>(pads[1]);
+    layer.padBottom = static_cast<int>(pads[2]);
+    layer.padRight = static_cast<int>(pads[3]);
+    return true;
+  };
+  if (auto conv = dyn_cast<QConv2DOp>(op)) {
+    ArrayRef<int64_t> w = conv.getWeight().getType().getShape();
+    if (!fill(conv.getInput().getType().getShape(), conv.getType().getShape(),
+              w.slice(1, 2), conv.getStrides(), conv.getDilations(),
+              conv.getPads()))
+      return std::nullopt;
+    if (conv.getGroup() == 1) {
+      layer.kind = SpatialOpKind::Conv;
+    } else if (isDepthwise(conv)) {
+      layer.kind = SpatialOpKind::DepthwiseConv;
+    } else {
+      return std::nullopt;
+    }
+    layer.scratchBytes = kernelScratchBytes(op);
+    if (layer.kind == SpatialOpKind::DepthwiseConv && layer.scratchBytes > 0) {
+      // The 3x3 depthwise kernel's plane shrinks with the patch.
+      layer.patchScratchBytes = [](const ::kiln::memory::LayerPatch &patch) {
+        uint64_t plane = static_cast<uint64_t>(patch.input.rows() +
+                                               patch.padTop + patch.padBottom) *
+                             static_cast<uint64_t>(patch.input.cols() +
+                                                   patch.padLeft +
+                                                   patch.padRight) +
+                         4;
+        return (plane + 3) / 4 * 4;
+      };
+    }
+    return layer;
+  }
+  auto pool = [&](auto poolOp) -> std::optional<SpatialLayer> {
+    if (!fill(poolOp.getInput().getType().getShape(),
+              poolOp.getType().getShape(), poolOp.getKernelShape(),
+              poolOp.getStrides(), {}, poolOp.getPads()))
+      return std::nullopt;
+    layer.kind = SpatialOpKind::Pool;
+    return layer;
+  };
+  if (auto maxPool = dyn_cast<QMaxPool2DOp>(op))
+    return pool(maxPool);
+  if (auto avgPool = dyn_cast<QAvgPool2DOp>(op))
+    return pool(avgPool);
+  return std::nullopt;
+}
+
+/// The chain of ops a patch stage can be cut from.
+struct StageChain {
+  /// The NCHW -> NHWC transpose of the program input, if the chain starts
+  /// with one.
+  Operation *transpose = nullptr;
+  std::vector<Operation *> layerOps;
+  std::vector<::kiln::memory::SpatialLayer> layers;
+};
+
+/// Returns the longest chain of patchable ops that starts at a program input
+/// of |func|: each op reads the previous op's result, which nobody else
+/// reads and which is no program output.
+StageChain findStageChain(func::FuncOp func) {
+  StageChain chain;
+  for (Operation &op : func.getBody().front()) {
+    if (!isInputBoundary(&op))
+      continue;
+    Value value = op.getResult(0);
+    auto soleUser = [](Value v) -> Operation * {
+      if (!v.hasOneUse())
+        return nullptr;
+      Operation *user = *v.getUsers().begin();
+      if (isOutputBoundary(user) || isa<func::ReturnOp>(user))
+        return nullptr;
+      return user;
+    };
+    Operation *next = soleUser(value);
+    if (auto transpose = dyn_cast_or_null<TransposeOp>(next);
+        transpose && isToNhwc(transpose)) {
+      chain.transpose = transpose;
+      value = transpose.getResult();
+      next = soleUser(value);
+    }
+    while (next && next->getNumResults() == 1 &&
+           next->getOperand(0) == value) {
+      std::optional<::kiln::memory::SpatialLayer> layer =
+          spatialLayerOf(next);
+      if (!layer)
+        break;
+      chain.layerOps.push_back(next);
+      chain.layers.push_back(std::move(*layer));
+      value = next->getResult(0);
+      // The chain may end at an op whose result has several readers, but
+      // may not go on through it.
+      next = soleUser(value);
+    }
+    if (!chain.layerOps.empty())
+      return chain;
+    chain = StageChain();
+  }
+  return chain;
+}
+
+/// The patch stage chosen for a function.
+struct PatchChoice {
+  /// The stage's ops in execution order (a leading transpose included).
+  std::vector<Operation *> ops;
+  /// True when ops.front() is the input's NCHW -> NHWC transpose.
+  bool transposed = false;
+  std::vector<::kiln::memory::SpatialLayer> layers;
+  ::kiln::memory::PatchPlan patches;
+  ::kiln::memory::PatchedGraph patched;
+  ::kiln::memory::ArenaPlan plan;
+};
+
+/// Returns "1,234,567".
+std::string withCommas(uint64_t value) {
+  std::string digits = std::to_string(value), text;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0)
+      text += ',';
+    text += digits[i];
+  }
+  return text;
+}
+
+/// Returns the multiply-accumulates of every int8 conv and fully connected
+/// op of |ops| (pooling and elementwise ops count none).
+uint64_t modelMacs(ArrayRef<Operation *> ops) {
+  uint64_t macs = 0;
+  for (Operation *op : ops) {
+    if (auto conv = dyn_cast<QConv2DOp>(op)) {
+      ArrayRef<int64_t> y = conv.getType().getShape();
+      ArrayRef<int64_t> w = conv.getWeight().getType().getShape();
+      macs += static_cast<uint64_t>(y[0] * y[1] * y[2] * y[3]) * w[1] * w[2] *
+              w[3];
+    } else if (auto fc = dyn_cast<QFullyConnectedOp>(op)) {
+      ArrayRef<int64_t> x = fc.getInput().getType().getShape();
+      ArrayRef<int64_t> w = fc.getWeight().getType().getShape();
+      macs += static_cast<uint64_t>(x[0]) * w[0] * w[1];
+    }
+  }
+  return macs;
+}
+
+/// Tries every prefix of |chain| as a patch stage of |patchesPerSide|^2
+/// patches and returns the one whose whole-graph plan has the smallest
+/// arena, if it beats |unpatched|. |report| receives a Markdown section on
+/// the candidates and the choice (or "error: ..." on an internal failure).
+std::optional<PatchChoice>
+choosePatchStage(const ::kiln::memory::MemoryGraph &graph,
+                 const llvm::DenseMap<Value, ::kiln::memory::TensorId> &ids,
+                 const std::vector<Operation *> &opsById,
+                 const StageChain &chain, int patchesPerSide,
+                 const ::kiln::memory::PlanOptions &options,
+                 const ::kiln::memory::ArenaPlan &unpatched,
+                 std::string &report) {
+  using namespace ::kiln::memory;
+  std::string text = "## Patch-based first stage (MCUNetV2)\n\n";
+  char line[512];
+  if (chain.layerOps.empty()) {
+    report = text + "No stage: the program input does not feed a chain of "
+                    "int8 convolution, depthwise or pooling ops.\n";
+    return std::nullopt;
+  }
+  llvm::DenseMap<Operation *, OpId> idOf;
+  for (auto [id, op] : llvm::enumerate(opsById))
+    idOf[op] = static_cast<OpId>(id);
+  PatchOptions patchOptions;
+  // The C kernels take dense NHWC tensors: the first layer reads a copy of
+  // its input window, the last writes its region before it is copied out.
+  patchOptions.copyInputWindow = true;
+  patchOptions.copyOutputWindow = true;
+  patchOptions.alignment = 16;
+
+  std::snprintf(line, sizeof(line),
+                "%d x %d patches. Unpatched arena: %s bytes. Candidates (the "
+                "stage is the first k ops of the chain that starts at the "
+                "input%s):\n\n",
+                patchesPerSide, patchesPerSide,
+                withCommas(alignUp(unpatched.arenaBytes, 16)).c_str(),
+                chain.transpose ? ", whose NCHW -> NHWC transpose the patches "
+                                  "gather directly"
+                                : "");
+  text += line;
+  text += "| k | last op | stage output | buffer bytes | stage peak "
+          "(whole -> patched) | recompute | arena |\n"
+          "| ---: | --- | --- | ---: | --- | ---: | ---: |\n";
+  std::optional<PatchChoice> best;
+  for (size_t k = 1; k <= chain.layerOps.size(); ++k) {
+    std::vector<SpatialLayer> layers(chain.layers.begin(),
+                                     chain.layers.begin() + k);
+    const SpatialLayer &last = layers.back();
+    if (patchesPerSide > std::min(last.outH, last.outW))
+      break;
+    ::kiln::Result<PatchPlan> patches =
+        planPatches(layers, patchesPerSide, patchOptions);
+    if (!patches) {
+      report = "error: patch planning failed: " + patches.status().str();
+      return std::nullopt;
+    }
+    std::vector<OpId> stageIds;
+    std::vector<Operation *> stageOps;
+    if (chain.transpose) {
+      stageIds.push_back(idOf.lookup(chain.transpose));
+      stageOps.push_back(chain.transpose);
+    }
+    for (size_t l = 0; l < k; ++l) {
+      stageIds.push_back(idOf.lookup(chain.layerOps[l]));
+      stageOps.push_back(chain.layerOps[l]);
+    }
+    ::kiln::Result<PatchedGraph> patchedGraph =
+        replaceStageWithPatches(graph, stageIds, *patches);
+    if (!patchedGraph) {
+      report = "error: cannot replace the patch stage: " +
+               patchedGraph.status().str();
+      return std::nullopt;
+    }
+    ::kiln::Result<ArenaPlan> plan = planMemory(patchedGraph->graph, options);
+    if (!plan) {
+      report = "error: memory planning failed: " + plan.status().str();
+      return std::nullopt;
+    }
+    if (::kiln::Status check = checkPlan(patchedGraph->graph, *plan);
+        check.failed()) {
+      report = "error: memory plan is invalid: " + check.str();
+      return std::nullopt;
+    }
+    std::string name = chain.layerOps[k - 1]->getName().getStringRef().str();
+    if (auto loc = dyn_cast<FusedLoc>(chain.layerOps[k - 1]->getLoc()))
+      if (!loc.getLocations().empty())
+        if (auto nameLoc = dyn_cast<NameLoc>(loc.getLocations().front()))
+          name = nameLoc.getName().str();
+    if (auto nameLoc = dyn_cast<NameLoc>(chain.layerOps[k - 1]->getLoc()))
+      name = nameLoc.getName().str();
+    std::snprintf(line, sizeof(line),
+                  "| %zu | `%s` | %dx%dx%d | %s | %s -> %s | %.1f %% | %s |\n",
+                  k, name.c_str(), last.outH, last.outW, last.outC,
+                  withCommas(patches->patchBufferBytes).c_str(),
+                  withCommas(patches->wholeTensorPeakBytes).c_str(),
+                  withCommas(patches->patchPeakBytes).c_str(),
+                  patches->recomputePercent,
+                  withCommas(alignUp(plan->arenaBytes, 16)).c_str());
+    text += line;
+    bool better =
+        !best || plan->arenaBytes < best->plan.arenaBytes ||
+        (plan->arenaBytes == best->plan.arenaBytes &&
+         patches->patchMacs - patches->wholeMacs <
+             best->patches.patchMacs - best->patches.wholeMacs);
+    if (better) {
+      best = PatchChoice{stageOps,        chain.transpose != nullptr,
+                         layers,          patches.take(),
+                         patchedGraph.take(), plan.take()};
+    }
+  }
+  if (!best) {
+    std::snprintf(line, sizeof(line),
+                  "\nNo stage: %d patches per side exceed the first layer's "
+                  "output.\n",
+                  patchesPerSide);
+    report = text + line;
+    return std::nullopt;
+  }
+  if (best->plan.arenaBytes >= unpatched.arenaBytes) {
+    report = text + "\nNot used: no stage gives a smaller arena than "
+                    "whole-tensor execution.\n";
+    return std::nullopt;
+  }
+  const PatchPlan &p = best->patches;
+  uint64_t macs = modelMacs(opsById);
+  uint64_t extra = p.patchMacs - p.wholeMacs;
+  std::snprintf(
+      line, sizeof(line),
+      "\nChosen: k = %zu (%zu layers), arena %s -> %s bytes (%.2fx). "
+      "Recomputation: the stage's %s MACs become %s (+%.1f %%), "
+      "+%.2f %% of the model's %s MACs. Per-patch buffer: %s bytes.\n",
+      best->layers.size(), best->layers.size(),
+      withCommas(alignUp(unpatched.arenaBytes, 16)).c_str(),
+      withCommas(alignUp(best->plan.arenaBytes, 16)).c_str(),
+      static_cast<double>(unpatched.arenaBytes) /
+          static_cast<double>(best->plan.arenaBytes),
+      withCommas(p.wholeMacs).c_str(), withCommas(p.patchMacs).c_str(),
+      p.recomputePercent,
+      macs ? 100.0 * static_cast<double>(extra) / static_cast<double>(macs)
+           : 0.0,
+      withCommas(macs).c_str(), withCommas(p.patchBufferBytes).c_str());
+  report = text + line;
+  return best;
+}
+
+/// Records the chosen patch stage for the code generator: on the function
+/// `kiln.patch_stage` (patches per side, buffer offset and bytes, MACs), on
+/// each stage op `kiln.patch_layer` (its index; -1 for the input transpose),
+/// and on each layer `kiln.patch_regions` (per patch: input rows [r0, r1),
+/// columns [c0, c1), output rows and columns, pads top, left, bottom, right)
+/// and `kiln.patch_buffer` (arena offsets of its input region, output
+/// region and scratch; -1 where the layer reads the stage input or writes
+/// the stage output in place, or has no scratch).
+void annotatePatchStage(func::FuncOp func, const PatchChoice &choice,
+                        OpBuilder &builder) {
+  const ::kiln::memory::PatchPlan &p = choice.patches;
+  int64_t base = static_cast<int64_t>(
+      choice.plan.scratchOffset(choice.patched.stageOp, 0).value_or(0));
+  MLIRContext *ctx = func.getContext();
+  auto i64 = [&](int64_t v) { return builder.getI64IntegerAttr(v); };
+  SmallVector<NamedAttribute> fields = {
+      NamedAttribute(StringAttr::get(ctx, "patches"), i64(p.patchesPerSide)),
+      NamedAttribute(StringAttr::get(ctx, "buffer_offset"), i64(base)),
+      NamedAttribute(StringAttr::get(ctx, "buffer_bytes"),
+                     i64(static_cast<int64_t>(p.patchBufferBytes))),
+      NamedAttribute(StringAttr::get(ctx, "whole_macs"),
+                     i64(static_cast<int64_t>(p.wholeMacs))),
+      NamedAttribute(StringAttr::get(ctx, "patch_macs"),
+                     i64(static_cast<int64_t>(p.patchMacs)))};
+  func->setAttr("kiln.patch_stage", builder.getDictionaryAttr(fields));
+  size_t first = 0;
+  if (choice.transposed) {
+    choice.ops.front()->setAttr("kiln.patch_layer", i64(-1));
+    first = 1;
+  }
+  for (size_t l = 0; l < choice.layers.size(); ++l) {
+    Operation *op = choice.ops[first + l];
+    op->setAttr("kiln.patch_layer", i64(static_cast<int64_t>(l)));
+    SmallVector<int64_t> regions;
+    for (const auto &chain : p.regions) {
+      const ::kiln::memory::LayerPatch &r = chain[l];
+      regions.append({r.input.rowBegin, r.input.rowEnd, r.input.colBegin,
+                      r.input.colEnd, r.output.rowBegin, r.output.rowEnd,
+                      r.output.colBegin, r.output.colEnd, r.padTop, r.padLeft,
+                      r.padBottom, r.padRight});
+    }
+    op->setAttr("kiln.patch_regions", builder.getDenseI64ArrayAttr(regions));
+    const ::kiln::memory::PatchLayerLayout &layout = p.layout[l];
+    auto at = [&](int64_t offset) { return offset < 0 ? -1 : base + offset; };
+    op->setAttr("kiln.patch_buffer",
+                builder.getDenseI64ArrayAttr({at(layout.inputOffset),
+                                              at(layout.outputOffset),
+                                              at(layout.scratchOffset)}));
+    op->removeAttr("kiln.scratch_offset");
+    op->removeAttr("kiln.in_place");
+  }
+  if (choice.transposed)
+    choice.ops.front()->removeAttr("kiln.scratch_offset");
 }
 
 struct KilnPlanMemoryPass final
@@ -220,60 +612,109 @@ struct KilnPlanMemoryPass final
       return signalPassFailure();
     }
 
+    // Patch-based execution of the first stage: every prefix of the chain
+    // that starts at the input is a candidate.
+    std::optional<PatchChoice> patched;
+    std::string patchReport;
+    if (patch < 0 || patch > 64) {
+      func.emitError("patches per side must be in [0, 64], got ") << patch;
+      return signalPassFailure();
+    }
+    if (patch > 0) {
+      patched = choosePatchStage(graph, ids, opsById, findStageChain(func), patch,
+                                 options, *plan, patchReport);
+      if (!patched && !patchReport.empty() &&
+          patchReport.rfind("error: ", 0) == 0) {
+        func.emitError(patchReport.substr(7));
+        return signalPassFailure();
+      }
+    }
+    const MemoryGraph &finalGraph = patched ? patched->patched.graph : graph;
+    const ArenaPlan &finalPlan = patched ? patched->plan : *plan;
+    auto newTensor = [&](TensorId old) -> TensorId {
+      return patched ? patched->patched.tensorMap[old] : old;
+    };
+    std::vector<Operation *> opOfNew(finalGraph.numOps(), nullptr);
+    for (auto [old, op] : llvm::enumerate(opsById)) {
+      OpId id = patched ? patched->patched.opMap[old] : static_cast<OpId>(old);
+      if (!patched || id != patched->patched.stageOp)
+        opOfNew[id] = op;
+    }
+
     // Execution order, then offsets.
     OpBuilder builder(func.getContext());
     SmallVector<Operation *> outputBoundaries;
     for (Operation &op : func.getBody().front())
       if (isOutputBoundary(&op))
         outputBoundaries.push_back(&op);
-    for (OpId id : plan->order)
-      opsById[id]->moveBefore(returnOp);
+    for (OpId id : finalPlan.order) {
+      if (patched && id == patched->patched.stageOp) {
+        for (Operation *op : patched->ops)
+          op->moveBefore(returnOp);
+        continue;
+      }
+      opOfNew[id]->moveBefore(returnOp);
+    }
     // The output dequantizes follow every kernel.
     for (Operation *op : outputBoundaries)
       op->moveBefore(returnOp);
+    auto offsetOf = [&](Value value) -> int64_t {
+      TensorId id = newTensor(ids.lookup(value));
+      if (id < 0)
+        return -1; // an intermediate of the patch stage: not in the arena
+      return static_cast<int64_t>(finalPlan.tensorOffset(id).value_or(0));
+    };
     auto offsetsOf = [&](Operation *op) {
       SmallVector<int64_t> offsets;
       for (Value result : op->getResults())
-        offsets.push_back(static_cast<int64_t>(
-            plan->tensorOffset(ids.lookup(result)).value_or(0)));
+        offsets.push_back(offsetOf(result));
       return builder.getDenseI64ArrayAttr(offsets);
     };
     for (Operation &op : func.getBody().front()) {
       if (isInputBoundary(&op))
         op.setAttr("kiln.offsets", offsetsOf(&op));
     }
-    for (auto [id, op] : llvm::enumerate(opsById)) {
+    for (Operation *op : opsById)
       op->setAttr("kiln.offsets", offsetsOf(op));
-      if (std::optional<uint64_t> scratch = plan->scratchOffset(id, 0))
+    for (auto [id, op] : llvm::enumerate(opOfNew)) {
+      if (!op)
+        continue;
+      if (std::optional<uint64_t> scratch = finalPlan.scratchOffset(id, 0))
         op->setAttr("kiln.scratch_offset",
                     builder.getI64IntegerAttr(static_cast<int64_t>(*scratch)));
     }
-    for (const AppliedReuse &reuse : plan->reuses) {
-      Operation *op = opsById[reuse.op];
+    for (const AppliedReuse &reuse : finalPlan.reuses) {
+      Operation *op = opOfNew[reuse.op];
+      if (!op)
+        continue;
       if (reuse.kind == ReuseKind::DepthwiseInPlace) {
         op->setAttr("kiln.in_place", builder.getStringAttr("depthwise"));
-        if (std::optional<uint64_t> temp = plan->inPlaceTempOffset(reuse.op))
+        if (std::optional<uint64_t> temp = finalPlan.inPlaceTempOffset(reuse.op))
           op->setAttr("kiln.scratch_offset",
                       builder.getI64IntegerAttr(static_cast<int64_t>(*temp)));
       } else if (reuse.kind == ReuseKind::ElementwiseInPlace) {
         op->setAttr("kiln.in_place", builder.getStringAttr("elementwise"));
       }
     }
+    if (patched)
+      annotatePatchStage(func, *patched, builder);
     func->setAttr("kiln.arena_bytes",
                   builder.getI64IntegerAttr(static_cast<int64_t>(
-                      alignUp(plan->arenaBytes, 16))));
+                      alignUp(finalPlan.arenaBytes, 16))));
     func->setAttr("kiln.arena_lower_bound",
                   builder.getI64IntegerAttr(
-                      static_cast<int64_t>(plan->lowerBound)));
-    func->setAttr("kiln.planner", builder.getStringAttr(plan->strategy));
+                      static_cast<int64_t>(finalPlan.lowerBound)));
+    func->setAttr("kiln.planner", builder.getStringAttr(finalPlan.strategy));
 
     if (!report.empty()) {
-      ::kiln::Status status =
-          writeTextFile(report + ".md", formatPlanReport(graph, *plan));
+      std::string text = formatPlanReport(finalGraph, finalPlan);
+      if (!patchReport.empty())
+        text += "\n" + patchReport;
+      ::kiln::Status status = writeTextFile(report + ".md", text);
       SvgOptions svg;
-      svg.title = "arena plan (" + plan->strategy + ")";
-      status.append(
-          writeTextFile(report + ".svg", renderArenaSvg(graph, *plan, svg)));
+      svg.title = "arena plan (" + finalPlan.strategy + ")";
+      status.append(writeTextFile(report + ".svg",
+                                  renderArenaSvg(finalGraph, finalPlan, svg)));
       if (status.failed()) {
         func.emitError("cannot write the memory report: ") << status.str();
         return signalPassFailure();

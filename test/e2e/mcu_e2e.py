@@ -6,7 +6,7 @@ its int8 outputs to equal the reference evaluator's bit for bit.
 
   mcu_e2e.py --kiln BIN --model M.onnx --calibration C.npz --inputs T.npz
              --target host|cortex-m4|cortex-m7|cortex-m55 --workdir DIR
-             [--cc gcc] [--sanitize] [--samples N]
+             [--cc gcc] [--sanitize] [--samples N] [--patch N]
 
 The evaluator's raw outputs come from `kiln run --quantize int8 --raw`; the
 program prints "<output>: v0 v1 ..." per sample (see codegen/c/CEmitter.h).
@@ -34,6 +34,10 @@ def main():
     p.add_argument("--samples", type=int, default=4)
     p.add_argument("--extra", nargs="*", default=[],
                    help="extra kiln flags, e.g. --memory-planner=greedy")
+    p.add_argument("--patch", type=int, default=0,
+                   help="compile with --patch N (patch-based first stage); "
+                        "the program must still match the evaluator, and "
+                        "the memory report must show the stage was used")
     args = p.parse_args()
 
     work = args.workdir
@@ -49,8 +53,16 @@ def main():
     run([args.kiln, "run", args.model, *common, "--inputs", inputs,
          "--outputs", ref, "--raw", *args.extra])
     out = os.path.join(work, "out")
+    compile_flags = []
+    if args.patch:
+        compile_flags = [f"--patch={args.patch}", "--report"]
     run([args.kiln, "compile", args.model, "--target", args.target, *common,
-         "--harness", inputs, "-o", out, *args.extra])
+         "--harness", inputs, "-o", out, *args.extra, *compile_flags])
+    if args.patch:
+        with open(os.path.join(out, "model.c")) as f:
+            if "kiln_patch_gather(" not in f.read():
+                sys.exit(f"--patch {args.patch}: the program has no patch "
+                         "stage (see out/memory.md)")
 
     env = dict(os.environ)
     make = ["make", "-s", "-C", out]

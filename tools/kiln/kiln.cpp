@@ -100,6 +100,13 @@ cl::opt<std::string> memoryPlanner(
     cl::desc("Arena planner: default, or greedy (TF Lite Micro's baseline)"),
     cl::init("default"), cl::cat(pipelineCat), cl::sub(compileCmd));
 
+cl::opt<int> patch(
+    "patch",
+    cl::desc("Run the first, memory-heavy stage in N x N patches (MCUNetV2) "
+             "when that shrinks the arena; 0: off (default)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(pipelineCat),
+    cl::sub(compileCmd));
+
 cl::opt<bool> writeReport("report",
                           cl::desc("Write memory.md and memory.svg (peak "
                                    "SRAM, per-op live bytes, arena timeline)"),
@@ -206,6 +213,7 @@ int runCompile() {
   }
   options.outputDir = outputPath;
   options.memoryPlanner = memoryPlanner;
+  options.patch = patch;
   options.report = writeReport;
   options.harnessPath = harness;
   options.modelName = modelName;

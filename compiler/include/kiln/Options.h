@@ -53,6 +53,9 @@ struct CompileOptions {
   /// Arena planner of the MCU/host targets: "default" or "greedy" (TF Lite
   /// Micro's greedy-by-size without in-place reuse, the baseline).
   std::string memoryPlanner = "default";
+  /// Patch-based execution of the first stage (MCUNetV2): N x N patches,
+  /// used when it shrinks the arena; 0 turns it off.
+  int patch = 0;
   /// Write the memory report (peak, per-op live bytes, SVG timeline) into
   /// the output folder.
   bool report = false;

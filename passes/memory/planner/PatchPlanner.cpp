@@ -109,7 +109,11 @@ uint64_t layerMacs(const SpatialLayer &layer, uint64_t outputPixels) {
 }
 
 Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
-                              int patchesPerSide) {
+                              int patchesPerSide, const PatchOptions &options) {
+  if (options.alignment == 0 ||
+      (options.alignment & (options.alignment - 1)) != 0)
+    return Status::error("patch buffer alignment must be a power of two, got " +
+                         std::to_string(options.alignment));
   if (layers.empty())
     return Status::error("a patch stage needs at least one layer");
   for (size_t l = 0; l < layers.size(); ++l) {
@@ -141,6 +145,7 @@ Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
 
   PatchPlan plan;
   plan.patchesPerSide = patchesPerSide;
+  plan.options = options;
   size_t numLayers = layers.size();
   const SpatialLayer &first = layers.front();
   plan.stageInputBytes = static_cast<uint64_t>(first.inH) * first.inW *
@@ -158,6 +163,8 @@ Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
         layerMacs(layer, static_cast<uint64_t>(layer.outH) * layer.outW);
   }
 
+  // Regions, per-patch scratch and the largest sizes per layer.
+  plan.layout.assign(numLayers, PatchLayerLayout{});
   int n = patchesPerSide;
   for (int pr = 0; pr < n; ++pr)
     for (int pc = 0; pc < n; ++pc) {
@@ -168,21 +175,58 @@ Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
         chain[l] = backward(layers[l], region);
         region = chain[l].input;
       }
+      std::vector<uint64_t> scratch(numLayers);
       for (size_t l = 0; l < numLayers; ++l) {
         const SpatialLayer &layer = layers[l];
         const LayerPatch &patch = chain[l];
-        uint64_t bytes = layer.scratchBytes;
-        if (l > 0)
-          bytes += regionBytes(patch.input, layer.inC, layer.bytesPerElement);
-        if (l + 1 < numLayers)
-          bytes += regionBytes(patch.output, layer.outC, layer.bytesPerElement);
-        plan.patchBufferBytes = std::max(plan.patchBufferBytes, bytes);
+        scratch[l] = layer.patchScratchBytes ? layer.patchScratchBytes(patch)
+                                             : layer.scratchBytes;
+        PatchLayerLayout &layout = plan.layout[l];
+        if (l > 0 || options.copyInputWindow)
+          layout.inputBytes = std::max(
+              layout.inputBytes,
+              regionBytes(patch.input, layer.inC, layer.bytesPerElement));
+        if (l + 1 < numLayers || options.copyOutputWindow)
+          layout.outputBytes = std::max(
+              layout.outputBytes,
+              regionBytes(patch.output, layer.outC, layer.bytesPerElement));
+        layout.scratchBytes = std::max(layout.scratchBytes, scratch[l]);
         plan.patchMacs +=
             layerMacs(layer, static_cast<uint64_t>(patch.output.rows()) *
                                  patch.output.cols());
       }
       plan.regions.push_back(std::move(chain));
+      plan.scratch.push_back(std::move(scratch));
     }
+
+  // Ping-pong layout: layer l's input region sits at the low end of the
+  // buffer for even l and at the high end for odd l, its output region at
+  // the other end, its scratch just above the low-end region. Layer l's
+  // output is layer l + 1's input, so it stays where it was written.
+  uint64_t align = options.alignment;
+  auto up = [align](uint64_t bytes) { return alignUp(bytes, align); };
+  for (size_t l = 0; l < numLayers; ++l) {
+    const PatchLayerLayout &layout = plan.layout[l];
+    plan.patchBufferBytes =
+        std::max(plan.patchBufferBytes, up(layout.inputBytes) +
+                                            up(layout.scratchBytes) +
+                                            up(layout.outputBytes));
+  }
+  uint64_t buffer = plan.patchBufferBytes;
+  for (size_t l = 0; l < numLayers; ++l) {
+    PatchLayerLayout &layout = plan.layout[l];
+    bool inputLow = l % 2 == 0;
+    uint64_t low = inputLow ? layout.inputBytes : layout.outputBytes;
+    uint64_t high = inputLow ? layout.outputBytes : layout.inputBytes;
+    int64_t lowOffset = 0;
+    int64_t highOffset = static_cast<int64_t>(buffer - up(high));
+    if (layout.inputBytes > 0)
+      layout.inputOffset = inputLow ? lowOffset : highOffset;
+    if (layout.outputBytes > 0)
+      layout.outputOffset = inputLow ? highOffset : lowOffset;
+    if (layout.scratchBytes > 0)
+      layout.scratchOffset = static_cast<int64_t>(up(low));
+  }
   plan.patchPeakBytes =
       plan.stageInputBytes + plan.stageOutputBytes + plan.patchBufferBytes;
   if (plan.wholeMacs > 0)

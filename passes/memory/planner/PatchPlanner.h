@@ -17,7 +17,13 @@
 // full output (the last layer writes its patch into it) plus, for one patch
 // at a time, two ping-pong buffers for the intermediate regions and the
 // kernel scratch: at layer l of a patch, the intermediate input and output
-// regions occupy opposite ends of one buffer of patchBufferBytes.
+// regions occupy opposite ends of one buffer of patchBufferBytes, with the
+// scratch between them. PatchOptions can make the first layer read a
+// contiguous copy of its input window and the last layer write a contiguous
+// output region that is then copied into the stage output (what Kiln's C
+// kernels need: they take dense NHWC tensors); PatchPlan::layout gives the
+// fixed offsets of every layer's regions and scratch in the buffer, the
+// same for every patch.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,25 +32,12 @@
 
 #include "passes/memory/planner/MemoryGraph.h"
 
+#include <functional>
+
 namespace kiln::memory {
 
 /// The layer types a patch stage may hold.
 enum class SpatialOpKind { Conv, DepthwiseConv, Pool };
-
-/// Geometry of one layer of the stage (NHWC, batch 1).
-struct SpatialLayer {
-  std::string name;
-  SpatialOpKind kind = SpatialOpKind::Conv;
-  int kernelH = 1, kernelW = 1;
-  int strideH = 1, strideW = 1;
-  int dilationH = 1, dilationW = 1;
-  int padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
-  int inH = 0, inW = 0, inC = 0;
-  int outH = 0, outW = 0, outC = 0;
-  int bytesPerElement = 1;
-  /// Kernel scratch (e.g. im2col) the layer needs while it runs.
-  uint64_t scratchBytes = 0;
-};
 
 /// A half-open rectangle of rows [rowBegin, rowEnd) and columns.
 struct PixelRegion {
@@ -68,11 +61,56 @@ struct LayerPatch {
   int padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
 };
 
+/// Geometry of one layer of the stage (NHWC, batch 1).
+struct SpatialLayer {
+  std::string name;
+  SpatialOpKind kind = SpatialOpKind::Conv;
+  int kernelH = 1, kernelW = 1;
+  int strideH = 1, strideW = 1;
+  int dilationH = 1, dilationW = 1;
+  int padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
+  int inH = 0, inW = 0, inC = 0;
+  int outH = 0, outW = 0, outC = 0;
+  int bytesPerElement = 1;
+  /// Kernel scratch (e.g. im2col) the layer needs while it runs.
+  uint64_t scratchBytes = 0;
+  /// Scratch for one patch, when it depends on the patch's geometry (e.g. a
+  /// zero-padded input plane); unset: scratchBytes for every patch.
+  std::function<uint64_t(const LayerPatch &)> patchScratchBytes;
+};
+
+/// How patches are run (what the code generator needs).
+struct PatchOptions {
+  /// The first layer reads a contiguous copy of its input window, held in
+  /// the per-patch buffer, instead of the stage input itself.
+  bool copyInputWindow = false;
+  /// The last layer writes its output region into the per-patch buffer; it
+  /// is copied into the stage output from there.
+  bool copyOutputWindow = false;
+  /// Alignment (a power of two) of every region and scratch in the buffer.
+  uint64_t alignment = 1;
+};
+
+/// Where one layer's data sits in the per-patch buffer: byte offsets from
+/// the buffer's start, the same for every patch, and the largest sizes over
+/// the patches. An offset of -1 means the layer reads the stage input (or
+/// writes the stage output) directly, or has no scratch.
+struct PatchLayerLayout {
+  int64_t inputOffset = -1, outputOffset = -1, scratchOffset = -1;
+  uint64_t inputBytes = 0, outputBytes = 0, scratchBytes = 0;
+};
+
 /// Patch-based execution of a stage.
 struct PatchPlan {
   int patchesPerSide = 1;
   /// regions[p][l]: layer l of patch p; patches in row-major order.
   std::vector<std::vector<LayerPatch>> regions;
+  /// scratch[p][l]: kernel scratch bytes of layer l in patch p.
+  std::vector<std::vector<uint64_t>> scratch;
+  /// layout[l]: layer l's regions and scratch in the per-patch buffer.
+  std::vector<PatchLayerLayout> layout;
+  /// The options the plan was made with.
+  PatchOptions options;
   /// Peak bytes of running the stage layer by layer on whole tensors.
   uint64_t wholeTensorPeakBytes = 0;
   /// Bytes of the per-patch buffer (ping-pong intermediates + scratch).
@@ -94,9 +132,12 @@ struct PatchPlan {
 /// kernel, stride, dilation and padding; each layer's output is the next
 /// one's input) and returns the patch plan for an N x N split of the last
 /// layer's output, N = |patchesPerSide| (at most the output's height and
-/// width).
+/// width). The per-patch buffer is laid out as |options| say: the regions
+/// of layer l sit at opposite ends (input at the low end for even l, at the
+/// high end for odd l), its scratch just above the low-end region.
 Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
-                              int patchesPerSide);
+                              int patchesPerSide,
+                              const PatchOptions &options = {});
 
 /// Returns the MACs of |layer| for |outputPixels| output pixels (0 for
 /// pooling, which multiplies nothing).

@@ -90,6 +90,69 @@ TEST(MemoryPatchPlanner, TwoLayersRecomputeTheHalo) {
   EXPECT_EQ(plan->patchPeakBytes, 768u + 1024 + 9 * 9 * 8 + 100);
 }
 
+TEST(MemoryPatchPlanner, BufferLayoutWithCopiedWindows) {
+  // The C code generator's layout: layer 0 reads a copied input window, the
+  // last layer writes its region into the buffer, everything 16-aligned.
+  std::vector<SpatialLayer> layers = {conv(16, 3, 16, 8, 3, 1, 1),
+                                      conv(16, 8, 8, 16, 3, 2, 1),
+                                      conv(8, 16, 8, 4, 1, 1, 0)};
+  layers[0].scratchBytes = 100;
+  // A depthwise-style plane that shrinks with the patch.
+  layers[1].patchScratchBytes = [](const LayerPatch &patch) {
+    return static_cast<uint64_t>((patch.input.rows() + patch.padTop +
+                                  patch.padBottom) *
+                                 (patch.input.cols() + patch.padLeft +
+                                  patch.padRight));
+  };
+  PatchOptions options;
+  options.copyInputWindow = true;
+  options.copyOutputWindow = true;
+  options.alignment = 16;
+  Result<PatchPlan> plan = planPatches(layers, 2, options);
+  ASSERT_TRUE(plan.succeeded()) << plan.status().str();
+  ASSERT_EQ(plan->layout.size(), 3u);
+  // Largest regions: layer 0 reads 10x10x3 (9 rows + halo + pad), writes
+  // 9x9x8; layer 1 writes 4x4x16; layer 2 writes 4x4x4.
+  EXPECT_EQ(plan->layout[0].inputBytes, 10u * 10 * 3);
+  EXPECT_EQ(plan->layout[0].outputBytes, 9u * 9 * 8);
+  EXPECT_EQ(plan->layout[1].inputBytes, 9u * 9 * 8);
+  EXPECT_EQ(plan->layout[1].scratchBytes, 9u * 9); // 8 rows + 1 pad
+  EXPECT_EQ(plan->layout[2].outputBytes, 4u * 4 * 4);
+  EXPECT_EQ(plan->scratch[0][1], 9u * 9);
+  // Ping-pong: each layer's input is where the previous layer wrote.
+  for (size_t l = 1; l < 3; ++l)
+    EXPECT_EQ(plan->layout[l].inputOffset, plan->layout[l - 1].outputOffset);
+  // Inside one layer, input, output and scratch never overlap, and all lie
+  // in the buffer, aligned.
+  for (const PatchLayerLayout &layout : plan->layout) {
+    std::vector<std::pair<int64_t, uint64_t>> spans = {
+        {layout.inputOffset, layout.inputBytes},
+        {layout.outputOffset, layout.outputBytes},
+        {layout.scratchOffset, layout.scratchBytes}};
+    for (size_t a = 0; a < spans.size(); ++a) {
+      if (spans[a].second == 0)
+        continue;
+      EXPECT_GE(spans[a].first, 0);
+      EXPECT_EQ(spans[a].first % 16, 0);
+      EXPECT_LE(spans[a].first + static_cast<int64_t>(spans[a].second),
+                static_cast<int64_t>(plan->patchBufferBytes));
+      for (size_t b = a + 1; b < spans.size(); ++b)
+        if (spans[b].second > 0)
+          EXPECT_TRUE(spans[a].first + static_cast<int64_t>(spans[a].second) <=
+                          spans[b].first ||
+                      spans[b].first + static_cast<int64_t>(spans[b].second) <=
+                          spans[a].first);
+    }
+  }
+  // Layer 0 holds the largest sum: 304 + 112 (scratch) + 656 (aligned).
+  EXPECT_EQ(plan->patchBufferBytes, 304u + 112 + 656);
+  EXPECT_EQ(plan->patchPeakBytes, 768u + 256 + plan->patchBufferBytes);
+
+  PatchOptions bad;
+  bad.alignment = 12;
+  EXPECT_FALSE(planPatches(layers, 2, bad).succeeded());
+}
+
 TEST(MemoryPatchPlanner, DepthwiseAndPoolMacs) {
   SpatialLayer dw = conv(8, 4, 8, 4, 3, 1, 1, SpatialOpKind::DepthwiseConv);
   SpatialLayer pool = conv(8, 4, 4, 4, 3, 2, 1, SpatialOpKind::Pool);
