@@ -17,11 +17,14 @@
 #include "compiler/evaluator/Samples.h"
 #include "compiler/frontend/OnnxImporter.h"
 #include "compiler/support/DiagnosticCapture.h"
+#include "compiler/support/QuantParams.h"
 #include "compiler/support/TensorAttr.h"
 #include "dialects/kiln/KilnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseMap.h"
 #include <map>
 
 #include "mlir/IR/Verifier.h"
@@ -236,11 +239,241 @@ Result<CompileOutput> Compiler::emit(Module &module,
   return Result<CompileOutput>(std::move(output), status);
 }
 
+//===----------------------------------------------------------------------===//
+// Activations (Compiler::run's per-value callback)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Where a value's elements sit relative to the same tensor in the source
+/// model: the int8 kernels work in NHWC while ONNX models are NCHW.
+enum class Layout { Source, Nhwc, Unknown };
+
+constexpr int64_t kNhwcPerm[] = {0, 2, 3, 1};
+
+/// Per-function facts that do not change between samples.
+struct ActivationContext {
+  llvm::DenseMap<mlir::Value, Layout> layouts;
+  llvm::DenseMap<mlir::Value, std::string> names;
+  /// Index of the sample being run.
+  int64_t sample = 0;
+};
+
+} // namespace
+
+/// Returns the name of the last NameLoc inside |loc| (the node a fused op's
+/// output belongs to), or nothing.
+static std::optional<std::string> lastName(mlir::Location loc) {
+  if (auto name = llvm::dyn_cast<mlir::NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = llvm::dyn_cast<mlir::FusedLoc>(loc))
+    for (mlir::Location inner : llvm::reverse(fused.getLocations()))
+      if (std::optional<std::string> name = lastName(inner))
+        return name;
+  if (auto callSite = llvm::dyn_cast<mlir::CallSiteLoc>(loc))
+    return lastName(callSite.getCallee());
+  return std::nullopt;
+}
+
+/// Returns true when transposing a tensor of |shape| (module layout) by
+/// |perm| moves no element, i.e. only unit dimensions change places.
+static bool movesNoElement(llvm::ArrayRef<int64_t> shape,
+                           llvm::ArrayRef<int64_t> perm) {
+  int64_t last = -1;
+  for (int64_t p : perm) {
+    if (shape[p] == 1)
+      continue;
+    if (p < last)
+      return false;
+    last = p;
+  }
+  return true;
+}
+
+/// Infers the Layout of every value of |func| (see Activation::layout): the
+/// NHWC int8 kernels produce NHWC; a transpose composes its permutation
+/// with its input's; a reshape keeps the source layout only when its input's
+/// elements are in source order; ops whose result has the shape of an NHWC
+/// operand (elementwise int8 ops, (de)quantization, unary float ops sunk
+/// through by kiln-cancel-transposes) keep NHWC.
+static llvm::DenseMap<mlir::Value, Layout>
+inferLayouts(mlir::func::FuncOp func) {
+  llvm::DenseMap<mlir::Value, Layout> layouts;
+  auto layoutOf = [&](mlir::Value v) {
+    auto it = layouts.find(v);
+    return it == layouts.end() ? Layout::Source : it->second;
+  };
+  for (mlir::Operation &op : func.getBody().front()) {
+    if (op.getNumResults() == 0)
+      continue;
+    Layout result = Layout::Source;
+    if (llvm::isa<mlir::kiln::QConv2DOp, mlir::kiln::QMaxPool2DOp,
+                  mlir::kiln::QAvgPool2DOp, mlir::kiln::QGlobalAvgPool2DOp>(
+            op)) {
+      result = Layout::Nhwc;
+    } else if (auto transpose = llvm::dyn_cast<mlir::kiln::TransposeOp>(op)) {
+      Layout in = layoutOf(transpose.getInput());
+      llvm::ArrayRef<int64_t> perm = transpose.getPerm();
+      if (in == Layout::Nhwc) {
+        // NHWC -> NCHW undoes the layout change.
+        bool back = perm.size() == 4 && perm[0] == 0 && perm[1] == 3 &&
+                    perm[2] == 1 && perm[3] == 2;
+        result = back ? Layout::Source : Layout::Unknown;
+      } else if (in == Layout::Source) {
+        // NCHW -> NHWC starts one; any other transpose is the model's own.
+        result = perm == llvm::ArrayRef<int64_t>(kNhwcPerm) ? Layout::Nhwc
+                                                             : Layout::Source;
+      } else {
+        result = Layout::Unknown;
+      }
+    } else if (auto reshape = llvm::dyn_cast<mlir::kiln::ReshapeOp>(op)) {
+      mlir::Value input = reshape->getOperand(0);
+      Layout in = layoutOf(input);
+      auto type = llvm::cast<mlir::RankedTensorType>(input.getType());
+      if (in == Layout::Nhwc)
+        // [N, H, W, C] -> [N, C, H, W] moves nothing when C or H*W is 1.
+        in = movesNoElement(type.getShape(), {0, 3, 1, 2}) ? Layout::Source
+                                                           : Layout::Unknown;
+      result = in;
+    } else {
+      auto resultType =
+          llvm::dyn_cast<mlir::RankedTensorType>(op.getResult(0).getType());
+      bool anyNhwc = false, allNhwc = op.getNumOperands() > 0,
+           sameShape = true, anyUnknown = false;
+      for (mlir::Value operand : op.getOperands()) {
+        Layout in = layoutOf(operand);
+        anyUnknown |= in == Layout::Unknown;
+        if (in != Layout::Nhwc) {
+          allNhwc = false;
+          continue;
+        }
+        anyNhwc = true;
+        auto type = llvm::dyn_cast<mlir::RankedTensorType>(operand.getType());
+        sameShape &= resultType && type &&
+                     type.getShape() == resultType.getShape();
+      }
+      if (anyUnknown)
+        result = Layout::Unknown;
+      else if (anyNhwc)
+        result = (sameShape || (allNhwc && llvm::isa<mlir::kiln::QConcatOp>(
+                                               op)))
+                     ? Layout::Nhwc
+                     : Layout::Unknown;
+    }
+    for (mlir::Value value : op.getResults())
+      if (result != Layout::Source)
+        layouts[value] = result;
+  }
+  return layouts;
+}
+
+/// Returns the Activation names of |func|'s arguments and op results.
+static llvm::DenseMap<mlir::Value, std::string>
+activationNames(mlir::func::FuncOp func) {
+  llvm::DenseMap<mlir::Value, std::string> names;
+  for (mlir::BlockArgument arg : func.getArguments()) {
+    auto name = func.getArgAttrOfType<mlir::StringAttr>(arg.getArgNumber(),
+                                                        "kiln.name");
+    names[arg] = name ? name.getValue().str()
+                      : "input_" + std::to_string(arg.getArgNumber());
+  }
+  for (mlir::Operation &op : func.getBody().front()) {
+    // An op without a node name that serves one value (the quantization of
+    // a graph input) takes that value's name.
+    std::optional<std::string> name = lastName(op.getLoc());
+    if (!name && op.getNumOperands() > 0)
+      if (auto it = names.find(op.getOperand(0)); it != names.end())
+        name = it->second;
+    std::string base = name.value_or(formatLocation(op.getLoc()));
+    for (mlir::OpResult result : op.getResults())
+      names[result] = result.getResultNumber() == 0
+                          ? base
+                          : base + ":" +
+                                std::to_string(result.getResultNumber());
+  }
+  return names;
+}
+
+/// Returns |tensor| as float32 values `(q - zeroPoint) * scale`.
+static Tensor dequantizeTensor(const Tensor &tensor, double scale,
+                               int32_t zeroPoint) {
+  Tensor out(tensor.name, DType::F32, tensor.shape);
+  const float s = static_cast<float>(scale);
+  for (int64_t i = 0; i < tensor.numElements(); ++i)
+    out.as<float>()[i] =
+        static_cast<float>(tensor.as<int8_t>()[i] - zeroPoint) * s;
+  return out;
+}
+
+/// Returns the [N, H, W, C] tensor |tensor| as [N, C, H, W].
+static Tensor nhwcToNchw(const Tensor &tensor) {
+  const std::vector<int64_t> &s = tensor.shape;
+  Tensor out(tensor.name, tensor.dtype, {s[0], s[3], s[1], s[2]});
+  const size_t size = dtypeSize(tensor.dtype);
+  const int64_t hw = s[1] * s[2];
+  for (int64_t n = 0; n < s[0]; ++n)
+    for (int64_t p = 0; p < hw; ++p)
+      for (int64_t c = 0; c < s[3]; ++c)
+        std::memcpy(out.data.data() + ((n * s[3] + c) * hw + p) * size,
+                    tensor.data.data() + ((n * hw + p) * s[3] + c) * size,
+                    size);
+  return out;
+}
+
+/// Builds the Activation of |value| (computed as |tensor|) and passes it to
+/// |callback|; constants (weights) are skipped.
+static void reportActivation(const ActivationContext &context,
+                             mlir::Value value, const Tensor &tensor,
+                             bool raw, const ActivationCallback &callback) {
+  mlir::Operation *op = value.getDefiningOp();
+  if (op && llvm::isa<mlir::kiln::ConstantOp>(op))
+    return;
+  Activation activation;
+  activation.sample = context.sample;
+  activation.name = context.names.lookup(value);
+  activation.op = op ? op->getName().getStringRef().str() : "input";
+  auto type = llvm::dyn_cast<mlir::RankedTensorType>(value.getType());
+  mlir::Type element = type ? type.getElementType() : value.getType();
+  llvm::raw_string_ostream os(activation.elementType);
+  element.print(os);
+  if (auto uniform = llvm::dyn_cast<mlir::quant::UniformQuantizedType>(
+          element);
+      uniform && tensor.dtype == DType::I8) {
+    activation.quantized = true;
+    activation.scale = uniform.getScale();
+    activation.zeroPoint = static_cast<int32_t>(uniform.getZeroPoint());
+  }
+  Layout layout = Layout::Source;
+  if (auto it = context.layouts.find(value); it != context.layouts.end())
+    layout = it->second;
+  if (layout == Layout::Nhwc && tensor.shape.size() != 4)
+    layout = Layout::Unknown;
+  activation.layout = layout == Layout::Nhwc      ? "NHWC"
+                      : layout == Layout::Unknown ? "unknown"
+                                                  : "";
+  const Tensor *view = &tensor;
+  Tensor converted;
+  if (activation.quantized && !raw) {
+    converted = dequantizeTensor(tensor, activation.scale,
+                                 activation.zeroPoint);
+    view = &converted;
+  }
+  if (layout == Layout::Nhwc) {
+    converted = nhwcToNchw(*view);
+    view = &converted;
+  }
+  activation.tensor = *view;
+  activation.tensor.name = activation.name;
+  callback(activation);
+}
+
 /// Runs |func| once on |inputs|, replacing outputs that a quantized module
-/// dequantizes by their int8 values when |raw|.
-static Result<std::vector<Tensor>> runOnce(mlir::func::FuncOp func,
-                                           std::vector<Tensor> inputs,
-                                           bool raw) {
+/// dequantizes by their int8 values when |raw|, and reporting every value
+/// to |onActivation| when set.
+static Result<std::vector<Tensor>>
+runOnce(mlir::func::FuncOp func, std::vector<Tensor> inputs, bool raw,
+        const ActivationContext *context,
+        const ActivationCallback &onActivation) {
   std::map<unsigned, mlir::Value> rawSources;
   if (raw) {
     auto ret = llvm::cast<mlir::func::ReturnOp>(
@@ -251,11 +484,13 @@ static Result<std::vector<Tensor>> runOnce(mlir::func::FuncOp func,
   }
   std::map<unsigned, Tensor> rawValues;
   ValueObserver observer;
-  if (!rawSources.empty())
+  if (!rawSources.empty() || onActivation)
     observer = [&](mlir::Value value, const Tensor &tensor) {
       for (auto &[i, source] : rawSources)
         if (source == value)
           rawValues[i] = tensor;
+      if (onActivation && context)
+        reportActivation(*context, value, tensor, raw, onActivation);
     };
   auto outputs = evaluateFunction(func, std::move(inputs), observer);
   if (!outputs)
@@ -281,17 +516,21 @@ static bool matchesSignature(mlir::func::FuncOp func,
   return true;
 }
 
-Result<std::vector<Tensor>> Compiler::run(Module &module,
-                                          std::vector<Tensor> inputs,
-                                          bool raw) {
+Result<std::vector<Tensor>>
+Compiler::run(Module &module, std::vector<Tensor> inputs, bool raw,
+              const ActivationCallback &onActivation) {
   Status status;
   DiagnosticCapture capture(impl_->context.get(), status);
   mlir::func::FuncOp func = getEntryFunction(getModuleOp(module));
   if (!func)
     return Status::error("the module has no entry function (expected "
                          "func.func @main)");
+  std::optional<ActivationContext> context;
+  if (onActivation)
+    context = ActivationContext{inferLayouts(func), activationNames(func), 0};
+  ActivationContext *ctx = context ? &*context : nullptr;
   if (matchesSignature(func, inputs)) {
-    auto outputs = runOnce(func, std::move(inputs), raw);
+    auto outputs = runOnce(func, std::move(inputs), raw, ctx, onActivation);
     status.append(outputs.status());
     if (!outputs)
       return status;
@@ -302,15 +541,17 @@ Result<std::vector<Tensor>> Compiler::run(Module &module,
   auto samples = splitSamples(func, inputs);
   if (!samples) {
     // Report the mismatch of the first input the way a single run would.
-    auto outputs = runOnce(func, std::move(inputs), raw);
+    auto outputs = runOnce(func, std::move(inputs), raw, ctx, onActivation);
     status.append(outputs.status());
     if (outputs)
       return Result<std::vector<Tensor>>(outputs.take(), status);
     return status;
   }
   std::vector<Tensor> stacked;
-  for (auto &sample : *samples) {
-    auto outputs = runOnce(func, std::move(sample), raw);
+  for (auto [index, sample] : llvm::enumerate(*samples)) {
+    if (ctx)
+      ctx->sample = static_cast<int64_t>(index);
+    auto outputs = runOnce(func, std::move(sample), raw, ctx, onActivation);
     status.append(outputs.status());
     if (!outputs)
       return status;

@@ -12,11 +12,16 @@
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 using namespace llvm;
 
@@ -138,6 +143,16 @@ cl::opt<bool> timing("timing",
                               "pipeline, evaluation) to stderr"),
                      cl::cat(pipelineCat), cl::sub(runCmd));
 
+cl::opt<std::string> dumpActivations(
+    "dump-activations",
+    cl::desc("Also write every intermediate value to OUT.npz (keyed by node "
+             "name; a repeated name gets '#1', '#2', ...; samples stacked "
+             "along the first axis; int8 values dequantized unless --raw; "
+             "NHWC int8 values transposed back to the model's NCHW) and "
+             "describe each in OUT.json (op, element type, scale, zero "
+             "point, layout)"),
+    cl::value_desc("OUT.npz"), cl::sub(runCmd));
+
 cl::opt<std::string> outputsPath("outputs",
                                  cl::desc("Where to write the outputs (.npz)"),
                                  cl::value_desc("OUT.npz"), cl::Required,
@@ -231,6 +246,73 @@ int runCompile() {
   return 0;
 }
 
+/// Collects the activations of `kiln run --dump-activations` and writes them.
+class ActivationDump {
+public:
+  /// Adds one activation (called in execution order, sample by sample).
+  void add(const kiln::Activation &activation) {
+    if (activation.sample != sample) {
+      sample = activation.sample;
+      seen.clear();
+    }
+    int count = seen[activation.name]++;
+    std::string key = activation.name;
+    if (count > 0)
+      key += "#" + std::to_string(count);
+    auto [it, inserted] = index.try_emplace(key, tensors.size());
+    if (inserted) {
+      tensors.push_back(activation.tensor);
+      tensors.back().name = key;
+      llvm::json::Object entry{{"key", key},
+                               {"name", activation.name},
+                               {"op", activation.op},
+                               {"element_type", activation.elementType},
+                               {"layout", activation.layout}};
+      if (activation.quantized) {
+        entry["scale"] = activation.scale;
+        entry["zero_point"] = activation.zeroPoint;
+      }
+      manifest.push_back(std::move(entry));
+      return;
+    }
+    // Later samples stack along the first axis, like `run`'s outputs.
+    kiln::Tensor &acc = tensors[it->second];
+    const kiln::Tensor &next = activation.tensor;
+    if (acc.shape.empty())
+      acc.shape = {1};
+    acc.shape[0] += next.shape.empty() ? 1 : next.shape[0];
+    acc.data.insert(acc.data.end(), next.data.begin(), next.data.end());
+  }
+
+  /// Writes |path| (.npz) and the manifest next to it (.json).
+  kiln::Status write(const std::string &path) const {
+    kiln::Status status = kiln::saveNpz(path, tensors);
+    if (status.failed())
+      return status;
+    llvm::SmallString<256> jsonPath(path);
+    llvm::sys::path::replace_extension(jsonPath, "json");
+    std::error_code error;
+    llvm::raw_fd_ostream os(jsonPath, error);
+    if (error)
+      return kiln::Status::error("cannot write '" + jsonPath.str().str() +
+                                 "': " + error.message());
+    os << llvm::formatv("{0:2}",
+                        llvm::json::Value(llvm::json::Object{
+                            {"activations", llvm::json::Array(manifest)}}))
+       << "\n";
+    return kiln::Status::ok();
+  }
+
+  size_t size() const { return tensors.size(); }
+
+private:
+  int64_t sample = -1;
+  std::map<std::string, int> seen;
+  std::map<std::string, size_t> index;
+  std::vector<kiln::Tensor> tensors;
+  std::vector<llvm::json::Value> manifest;
+};
+
 /// Returns "1x3x224x224" (or "scalar").
 std::string formatDims(const std::vector<int64_t> &dims) {
   if (dims.empty())
@@ -282,7 +364,12 @@ int runRun() {
   }
   double inputSeconds = secondsSince(start);
   start = std::chrono::steady_clock::now();
-  auto outputs = compiler.run(*module, std::move(free), rawOutputs);
+  ActivationDump dump;
+  kiln::ActivationCallback onActivation;
+  if (!dumpActivations.empty())
+    onActivation = [&](const kiln::Activation &a) { dump.add(a); };
+  auto outputs =
+      compiler.run(*module, std::move(free), rawOutputs, onActivation);
   printDiagnostics(outputs.status());
   if (!outputs)
     return 1;
@@ -292,6 +379,14 @@ int runRun() {
                            "inputs %.3f s, evaluation %.3f s\n",
                            importSeconds, pipelineSeconds, inputSeconds,
                            evalSeconds);
+  if (!dumpActivations.empty()) {
+    kiln::Status written = dump.write(dumpActivations);
+    printDiagnostics(written);
+    if (written.failed())
+      return 1;
+    outs() << "wrote " << dump.size() << " activation(s) to "
+           << dumpActivations << "\n";
+  }
   kiln::Status saved = kiln::saveNpz(outputsPath, *outputs);
   printDiagnostics(saved);
   if (saved.failed())

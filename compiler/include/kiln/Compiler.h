@@ -19,6 +19,7 @@
 #include "kiln/Options.h"
 #include "kiln/Tensor.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -65,6 +66,45 @@ struct ModelInfo {
   int64_t constants = 0, constantBytes = 0;
 };
 
+/// One value computed while `Compiler::run` evaluates a model: every op
+/// result and every graph input, in execution order, once per sample.
+struct Activation {
+  /// Index of the sample (inputs that stack several samples run one at a
+  /// time).
+  int64_t sample = 0;
+  /// The name of the producing op's location: the ONNX node name, or for an
+  /// op fused from several nodes (conv + BatchNorm + ReLU) the last of them,
+  /// whose output the value is. Graph inputs carry their own name. Result
+  /// i > 0 of an op gets ":i" appended. An op without a node name (the
+  /// quantization of a graph input) takes its first operand's name; other
+  /// locations print as "file:line:col". Names are not unique: layout changes and the
+  /// (de)quantization of a value share the name of the op they serve.
+  std::string name;
+  /// The producing op, e.g. "kiln.qconv2d"; "input" for a graph input.
+  std::string op;
+  /// The element type as MLIR prints it, e.g. "f32" or
+  /// "!quant.uniform<i8:f32, 0.0235:-128>".
+  std::string elementType;
+  /// True for a per-tensor int8 value; then |scale| and |zeroPoint| are its
+  /// quantization (real = (q - zeroPoint) * scale).
+  bool quantized = false;
+  double scale = 1.0;
+  int32_t zeroPoint = 0;
+  /// The layout the value has in the module: "NHWC" for the outputs of the
+  /// NHWC int8 kernels and the values derived from them, where the source
+  /// model holds the same tensor as NCHW; "unknown" where a reshape scrambled
+  /// an NHWC tensor; empty when it is the source model's layout.
+  std::string layout;
+  /// The value, converted back to the source model's layout when |layout|
+  /// is "NHWC" (int8 kernels keep the source layout's shape that way), and
+  /// dequantized to float32 unless `run` was asked for raw values.
+  Tensor tensor;
+};
+
+/// Called by `Compiler::run` for every Activation; the reference is valid
+/// only during the call.
+using ActivationCallback = std::function<void(const Activation &)>;
+
 /// Summary of what `compile` produced.
 struct CompileOutput {
   /// Files written, relative to CompileOptions::outputDir.
@@ -99,8 +139,13 @@ public:
   /// evaluator. Inputs match by name when all names match, else by
   /// position; outputs carry the model's output names. With |raw|, outputs
   /// that a quantized module dequantizes are returned as their int8 values.
-  Result<std::vector<Tensor>> run(Module &module, std::vector<Tensor> inputs,
-                                  bool raw = false);
+  /// |onActivation|, when set, sees every intermediate value (see
+  /// Activation; with |raw| int8 values are passed as integers); per-layer
+  /// error analysis of quantization matches them by name against a float
+  /// run of the same model.
+  Result<std::vector<Tensor>>
+  run(Module &module, std::vector<Tensor> inputs, bool raw = false,
+      const ActivationCallback &onActivation = nullptr);
 
   /// Describes the entry function of |module|.
   Result<ModelInfo> inspect(Module &module);
