@@ -547,21 +547,9 @@ Status CWriter::emitOp(Operation *op) {
            std::to_string(type.getNumElements() / row) + ", " +
            std::to_string(row) + ", " + id + ")";
   } else if (auto concat = dyn_cast<QConcatOp>(op)) {
-    ArrayRef<int64_t> out = concat.getType().getShape();
-    int64_t axis = concat.getAxis();
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < axis; ++d)
-      outer *= out[d];
-    for (size_t d = axis + 1; d < out.size(); ++d)
-      inner *= out[d];
     // Placed by the memory planner: every input already sits in its slice.
-    bool placed = true;
-    int64_t slice = offsetOf(concat.getResult());
-    for (Value input : concat.getInputs()) {
-      if (offsetOf(input) != slice || input.getDefiningOp<ConstantOp>())
-        placed = false;
-      slice += cast<RankedTensorType>(input.getType()).getNumElements();
-    }
+    auto [outer, inner, placed] = concatLayout(concat);
+    int64_t axis = concat.getAxis();
     if (placed && outer == 1) {
       body += comment + "  /* inputs were written in place */\n";
       return Status::ok();

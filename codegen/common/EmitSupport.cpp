@@ -81,6 +81,26 @@ int64_t arenaOffset(Value value) {
   return offsets && index < offsets.size() ? offsets[index] : 0;
 }
 
+ConcatLayout concatLayout(mlir::Operation *op) {
+  auto concat = mlir::cast<mlir::kiln::QConcatOp>(op);
+  llvm::ArrayRef<int64_t> out = concat.getType().getShape();
+  int64_t axis = concat.getAxis();
+  ConcatLayout layout;
+  for (int64_t d = 0; d < axis; ++d)
+    layout.outer *= out[d];
+  for (size_t d = axis + 1; d < out.size(); ++d)
+    layout.inner *= out[d];
+  int64_t slice = arenaOffset(concat.getResult());
+  for (mlir::Value input : concat.getInputs()) {
+    if (arenaOffset(input) != slice ||
+        input.getDefiningOp<mlir::kiln::ConstantOp>())
+      layout.placed = false;
+    slice += mlir::cast<mlir::RankedTensorType>(input.getType())
+                 .getNumElements();
+  }
+  return layout;
+}
+
 Status collectInt8Ports(func::FuncOp func, const std::string &target,
                         std::vector<Port> &inputs, std::vector<Port> &outputs) {
   for (BlockArgument arg : func.getArguments()) {

@@ -56,6 +56,17 @@ std::string opComment(mlir::Operation *op, const std::string &indent = "  ");
 /// and unplanned values).
 int64_t arenaOffset(mlir::Value value);
 
+/// How a kiln.qconcat is laid out: the product of the dimensions before and
+/// after its axis, and whether the memory planner already placed every
+/// (non-constant) input in its slice of the output (nothing to copy).
+struct ConcatLayout {
+  int64_t outer = 1, inner = 1;
+  bool placed = true;
+};
+
+/// Returns the layout of the kiln.qconcat |concat|.
+ConcatLayout concatLayout(mlir::Operation *concat);
+
 /// An int8 input or output of a memory-planned program.
 struct Port {
   std::string name;

@@ -704,20 +704,9 @@ Status CudaWriter::emitOp(Operation *op) {
     return Status::ok();
   }
   if (auto concat = dyn_cast<QConcatOp>(op)) {
-    ArrayRef<int64_t> out = concat.getType().getShape();
+    auto [outer, inner, placed] = concatLayout(concat);
     int64_t axis = concat.getAxis();
-    int64_t outer = 1, inner = 1;
-    for (int64_t dd = 0; dd < axis; ++dd)
-      outer *= out[dd];
-    for (size_t dd = axis + 1; dd < out.size(); ++dd)
-      inner *= out[dd];
-    bool placed = true;
-    int64_t slice = arenaOffset(concat.getResult());
-    for (Value input : concat.getInputs()) {
-      if (arenaOffset(input) != slice || input.getDefiningOp<ConstantOp>())
-        placed = false;
-      slice += cast<RankedTensorType>(input.getType()).getNumElements();
-    }
+    ArrayRef<int64_t> out = concat.getType().getShape();
     if (placed && outer == 1) {
       body += "  /* inputs were written in place */\n";
       record(op, "none", "inputs placed in their slices by the planner");

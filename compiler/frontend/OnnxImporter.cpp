@@ -543,7 +543,8 @@ LogicalResult OnnxImporter::createFunction() {
                          static_cast<int>(value.shape.size());
       for (int d = 0; shapeOk && d < tensorType.shape().dim_size(); ++d) {
         const auto &dim = tensorType.shape().dim(d);
-        if (dim.has_dim_value() && dim.dim_value() != value.shape[d])
+        if (dim.has_dim_value() && dim.dim_value() >= 0 &&
+            dim.dim_value() != value.shape[d])
           shapeOk = false;
       }
       if (!declared || *declared != value.dtype || !shapeOk) {
@@ -800,7 +801,8 @@ LogicalResult OnnxImporter::finish() {
             declared.shape().dim_size() == static_cast<int>(type.getRank());
         for (int d = 0; matches && d < declared.shape().dim_size(); ++d) {
           const auto &dim = declared.shape().dim(d);
-          if (dim.has_dim_value() && dim.dim_value() != type.getDimSize(d))
+          if (dim.has_dim_value() && dim.dim_value() >= 0 &&
+              dim.dim_value() != type.getDimSize(d))
             matches = false;
         }
         if (!matches) {

@@ -346,6 +346,11 @@ FailureOr<SmallVector<int64_t>> inferDepthSpaceShape(ArrayRef<int64_t> input,
                        << input.size();
   if (blocksize <= 0)
     return emitError() << "blocksize must be positive, got " << blocksize;
+  // A block can never be larger than the dimensions it splits or merges.
+  int64_t limit = toSpace ? input[1] : std::min(input[2], input[3]);
+  if (limit >= 0 && blocksize > limit)
+    return emitError() << "blocksize " << blocksize << " exceeds the "
+                       << (toSpace ? "channels " : "spatial size ") << limit;
   int64_t square = blocksize * blocksize;
   if (toSpace) {
     if (input[1] % square != 0)

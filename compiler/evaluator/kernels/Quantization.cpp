@@ -339,8 +339,11 @@ LogicalResult qlinearMatmulKernel(Operation *op, KernelContext &ctx) {
   if (b.shape.size() == 1)
     columns = 1; // numpy drops the column axis of a 1-D rhs
   std::vector<double> multipliers(bScale.numElements());
-  for (int64_t j = 0; j < bScale.numElements(); ++j)
+  for (int64_t j = 0; j < bScale.numElements(); ++j) {
     multipliers[j] = requantMultiplier(scaleType, sa, loadFloat(bScale, j), sy);
+    if (std::isnan(multipliers[j]))
+      return ctx.fail("the scales give a NaN requantization multiplier");
+  }
   bool perColumn = multipliers.size() > 1;
   for (size_t i = 0; i < acc.size(); ++i) {
     double m = multipliers[perColumn ? i % columns : 0];
@@ -474,9 +477,10 @@ LogicalResult qlinearConvKernel(Operation *op, KernelContext &ctx) {
     int64_t oc = (static_cast<int64_t>(i) / outSize) % outChannels;
     double sw = loadFloat(wScale, wScale.numElements() == 1 ? 0 : oc);
     int64_t sum = wrap32(acc[i]) + (bias ? loadInt(*bias, oc) : 0);
-    storeInt(out, i,
-             requantize(sum, requantMultiplier(scaleType, sx, sw, sy), zy,
-                        out.dtype));
+    double multiplier = requantMultiplier(scaleType, sx, sw, sy);
+    if (std::isnan(multiplier))
+      return ctx.fail("the scales give a NaN requantization multiplier");
+    storeInt(out, i, requantize(sum, multiplier, zy, out.dtype));
   }
   return success();
 }
