@@ -744,10 +744,12 @@ LogicalResult KilnQuantizeLowBitPass::emitLinear(Linear &l,
     Tensor ts = floatTensor({1}, &q->tensorScale);
     tensorScale = constantOf(builder, loc, ts, f32, "kiln_lowbit_ts");
   } else {
-    std::vector<int64_t> shape =
-        q->scales.size() == static_cast<size_t>(n)
-            ? std::vector<int64_t>{n}
-            : std::vector<int64_t>{n, groups};
+    // One scale per row (int8, QoQ's s1) or per group (int4): decided by
+    // the format, not by the count, which is the same for one group a row.
+    bool perRow = config.weight == kq::WeightFormat::Int8 ||
+                  config.weight == kq::WeightFormat::Qoq;
+    std::vector<int64_t> shape = perRow ? std::vector<int64_t>{n}
+                                        : std::vector<int64_t>{n, groups};
     scales = constantOf(builder, loc, floatTensor(shape, q->scales.data()),
                         f32, "kiln_lowbit_s");
   }
@@ -767,6 +769,18 @@ LogicalResult KilnQuantizeLowBitPass::emitLinear(Linear &l,
     bias = constantOf(builder, loc, floatTensor({n}, l.bias.data()), f32,
                       "kiln_lowbit_b");
 
+  // The low-rank branch's constants, with the layer's others (before the
+  // op): (x_s L2^T) L1^T, fp16 values in f32 constants.
+  Value down, up;
+  if (r > 0) {
+    kq::Matrix l2t = kq::transpose(split.l2); // [K, r]
+    kq::Matrix l1t = kq::transpose(split.l1); // [r, N]
+    down = constantOf(builder, loc, floatTensor({k, r}, l2t.data.data()), f32,
+                      "kiln_lowrank_down");
+    up = constantOf(builder, loc, floatTensor({r, n}, l1t.data.data()), f32,
+                    "kiln_lowrank_up");
+  }
+
   auto outType = cast<RankedTensorType>(l.output.getType());
   auto op = LowBitLinearOp::create(
       builder, loc, outType, l.input, weight, scales, zeros, groupScales,
@@ -779,13 +793,6 @@ LogicalResult KilnQuantizeLowBitPass::emitLinear(Linear &l,
                                                                 : "mse"));
   Value y = op.getResult();
   if (r > 0) {
-    // The low-rank branch: (x_s L2^T) L1^T, fp16 values in f32 constants.
-    kq::Matrix l2t = kq::transpose(split.l2); // [K, r]
-    kq::Matrix l1t = kq::transpose(split.l1); // [r, N]
-    Value down = constantOf(builder, loc, floatTensor({k, r}, l2t.data.data()),
-                            f32, "kiln_lowrank_down");
-    Value up = constantOf(builder, loc, floatTensor({r, n}, l1t.data.data()),
-                          f32, "kiln_lowrank_up");
     SmallVector<int64_t> midShape(outType.getShape());
     midShape.back() = r;
     auto mid = MatMulOp::create(builder, loc,

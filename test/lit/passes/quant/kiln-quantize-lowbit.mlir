@@ -162,7 +162,7 @@ func.func @qoq(%x: tensor<1x4x128xf32> {kiln.name = "x_qoq"}) -> tensor<1x4x4xf3
 // with the folded weights), and the keys (K^T: groups along axis 2) and
 // values (axis 3) are quantized per head and token.
 // QOQ-LABEL: func.func @attention
-// QOQ: %[[KT:.+]] = kiln.transpose
+// QOQ: %[[KT:.+]] = kiln.transpose %{{.+}} {perm = array<i64: 0, 2, 3, 1>}
 // QOQ: %[[KQ:.+]] = kiln.fake_quant %[[KT]] {axis = 2 : i64, format = "int4-asym", group_size = 4 : i64} : tensor<1x2x4x4xf32>
 // QOQ: kiln.matmul %{{.+}}, %[[KQ]]
 // QOQ: %[[VQ:.+]] = kiln.fake_quant %{{.+}} {axis = 3 : i64, format = "int4-asym", group_size = 4 : i64} : tensor<1x2x4x4xf32>
