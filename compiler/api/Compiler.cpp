@@ -145,6 +145,13 @@ Status Compiler::runPipeline(Module &module, const CompileOptions &options) {
   Status status = validate(options);
   if (status.failed())
     return status;
+  if (isLowBitScheme(options.quantize) && needsCalibration(options) &&
+      options.calibrationPath.empty())
+    return Status::error("--quantize " + options.quantize +
+                             (options.kvBits == 4 ? " with --kv-bits 4" : "") +
+                             " needs calibration data (--calibration DATA) "
+                             "for its smoothing and key scales",
+                         "--calibration");
   if (options.quantize == "int8" && options.calibrationPath.empty()) {
     // Without data, only a QDQ model carries its own quantization.
     bool hasQdq = false;
@@ -171,6 +178,8 @@ Result<CompileOutput> Compiler::emit(Module &module,
     return status;
   if (options.outputDir.empty())
     return Status::error("no output folder given (use -o OUTDIR)");
+  if (Status supported = checkTargetSupportsScheme(options); !supported)
+    return supported;
   const bool cuda = options.target.rfind("cuda-", 0) == 0;
   if (cuda && options.quantize != "int8")
     return Status::error("not yet supported: CUDA code generation of float "
@@ -623,6 +632,9 @@ Result<ModelInfo> Compiler::inspect(Module &module) {
 
 Result<CompileOutput> Compiler::compile(const std::string &modelPath,
                                         const CompileOptions &options) {
+  // Fail before calibration when the target cannot run the scheme.
+  if (Status supported = checkTargetSupportsScheme(options); !supported)
+    return supported;
   auto module = loadModel(modelPath, options);
   if (!module)
     return module.status();

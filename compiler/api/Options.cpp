@@ -22,8 +22,29 @@ const std::vector<std::string> &supportedTargets() {
 }
 
 const std::vector<std::string> &supportedQuantizeSchemes() {
-  static const std::vector<std::string> schemes = {"none", "fp16", "int8"};
+  static const std::vector<std::string> schemes = {
+      "none", "fp16",        "int8",     "w8a8", "w8a8-smooth", "w4a16",
+      "w4a4", "w4a4-smooth", "w4a4-svd", "w4a8", "nvfp4",       "nvfp4-4over6"};
   return schemes;
+}
+
+bool isLowBitScheme(const std::string &scheme) {
+  static const std::vector<std::string> schemes = {
+      "w8a8", "w8a8-smooth", "w4a16", "w4a4",  "w4a4-smooth",
+      "w4a4-svd", "w4a8",    "nvfp4", "nvfp4-4over6"};
+  return std::find(schemes.begin(), schemes.end(), scheme) != schemes.end();
+}
+
+bool needsCalibration(const CompileOptions &options) {
+  if (options.quantize == "int8")
+    return true;
+  if (!isLowBitScheme(options.quantize))
+    return false;
+  bool smoothing = options.quantize == "w8a8-smooth" ||
+                   options.quantize == "w4a4-smooth" ||
+                   options.quantize == "w4a4-svd" ||
+                   options.quantize == "w4a8";
+  return smoothing || options.kvBits == 4;
 }
 
 /// Returns "a, b, c".
@@ -79,6 +100,40 @@ Status validate(const CompileOptions &options) {
                 "percentile must be in (50, 100], got " +
                     std::to_string(options.percentile),
                 {}});
+  if (options.smoothAlpha != "auto") {
+    char *end = nullptr;
+    errno = 0;
+    double alpha = std::strtod(options.smoothAlpha.c_str(), &end);
+    if (options.smoothAlpha.empty() || *end != '\0' || errno != 0 ||
+        !(alpha >= 0.0 && alpha <= 1.0))
+      status.add({Severity::Error, "--smooth-alpha",
+                  "smoothing alpha must be 'auto' or a number in [0, 1], "
+                  "got '" +
+                      options.smoothAlpha + "'",
+                  {}});
+  }
+  if (options.rank <= 0 || options.rank > 4096)
+    status.add({Severity::Error, "--rank",
+                "the low-rank branch's rank must be in [1, 4096], got " +
+                    std::to_string(options.rank),
+                {}});
+  if (options.kvBits != 16 && options.kvBits != 8 && options.kvBits != 4)
+    status.add({Severity::Error, "--kv-bits",
+                "KV-cache bits must be 16, 8 or 4, got " +
+                    std::to_string(options.kvBits),
+                {}});
+  else if (options.kvBits != 16 && !isLowBitScheme(options.quantize))
+    status.add({Severity::Error, "--kv-bits",
+                "--kv-bits " + std::to_string(options.kvBits) +
+                    " needs a low-bit scheme (--quantize w4a8, w8a8, ...), "
+                    "got '" +
+                    options.quantize + "'",
+                {}});
+  if (options.fp4Error != "mse" && options.fp4Error != "mae")
+    status.add({Severity::Error, "--fp4-error",
+                "unknown block error '" + options.fp4Error +
+                    "' (expected mse or mae)",
+                {}});
   for (const InputShape &shape : options.inputShapes) {
     if (shape.name.empty())
       status.add({Severity::Error, "--input-shape", "input name is empty", {}});
@@ -89,6 +144,22 @@ Status validate(const CompileOptions &options) {
                     {}});
   }
   return status;
+}
+
+Status checkTargetSupportsScheme(const CompileOptions &options) {
+  bool cuda = options.target.rfind("cuda-", 0) == 0;
+  if (isLowBitScheme(options.quantize)) {
+    std::string where = cuda ? "the CUDA code generator does not emit "
+                               "runtime/cuda's low-bit GEMM kernels yet"
+                             : "the C runtime has int8 kernels only "
+                               "(--quantize int8)";
+    return Status::error("target '" + options.target +
+                             "' has no kernels for quantization scheme '" +
+                             options.quantize + "': " + where +
+                             "; use 'kiln run' to evaluate the scheme",
+                         "--quantize");
+  }
+  return Status::ok();
 }
 
 Status parseInputShape(const std::string &text, InputShape &out) {

@@ -250,6 +250,7 @@ const KernelRegistry &KernelRegistry::get() {
     registerQuantizationKernels(r);
     registerAttentionKernels(r);
     registerIntegerKernels(r);
+    registerLowBitKernels(r);
     return r;
   }();
   return registry;

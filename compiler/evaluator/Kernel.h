@@ -99,6 +99,7 @@ void registerDataMovementKernels(KernelRegistry &registry);
 void registerQuantizationKernels(KernelRegistry &registry);
 void registerAttentionKernels(KernelRegistry &registry);
 void registerIntegerKernels(KernelRegistry &registry);
+void registerLowBitKernels(KernelRegistry &registry);
 
 //===----------------------------------------------------------------------===//
 // Helpers for kernels

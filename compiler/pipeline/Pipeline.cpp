@@ -61,6 +61,26 @@ static void buildInt8Pipeline(mlir::OpPassManager &pm,
   fpm.addPass(mlir::createCSEPass());
 }
 
+/// The low-bit transformer schemes: one pass calibrates, smooths and
+/// rewrites the linear layers (it needs the float graph as imported, after
+/// clean-up, so its folds see LayerNorm and the projections directly);
+/// canonicalization and CSE then drop the float weights it replaced.
+static void buildLowBitPipeline(mlir::OpPassManager &pm,
+                                const CompileOptions &options) {
+  mlir::OpPassManager &fpm = pm.nest<mlir::func::FuncOp>();
+  mlir::kiln::KilnQuantizeLowBitPassOptions lowbit;
+  lowbit.scheme = options.quantize;
+  lowbit.data = options.calibrationPath;
+  lowbit.rank = options.rank;
+  lowbit.smoothAlpha = options.smoothAlpha;
+  lowbit.fp4Error = options.fp4Error;
+  lowbit.kvBits = options.kvBits;
+  lowbit.report = options.quantReport;
+  fpm.addPass(mlir::kiln::createKilnQuantizeLowBitPass(lowbit));
+  fpm.addPass(mlir::createCanonicalizerPass());
+  fpm.addPass(mlir::createCSEPass());
+}
+
 /// Memory planning runs last: it needs the final kernels, and fixes the
 /// execution order the code generators follow.
 static void buildMemoryPlanningPipeline(mlir::OpPassManager &pm,
@@ -85,6 +105,8 @@ void buildKilnPipeline(mlir::OpPassManager &pm,
   buildGraphCleanupPipeline(pm);
   if (options.quantize == "int8")
     buildInt8Pipeline(pm, options);
+  else if (isLowBitScheme(options.quantize))
+    buildLowBitPipeline(pm, options);
 }
 
 void buildKilnCodegenPipeline(mlir::OpPassManager &pm,

@@ -52,5 +52,6 @@ include "dialects/kiln/ops/DataMovementOps.td"
 include "dialects/kiln/ops/QuantizationOps.td"
 include "dialects/kiln/ops/AttentionOps.td"
 include "dialects/kiln/ops/IntegerOps.td"
+include "dialects/kiln/ops/LowBitOps.td"
 
 #endif // KILN_DIALECTS_KILN_KILNOPS_TD

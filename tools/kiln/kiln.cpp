@@ -73,10 +73,14 @@ cl::opt<std::string> target("target",
                             cl::cat(pipelineCat), cl::sub(compileCmd),
                             cl::sub(runCmd));
 
-cl::opt<std::string> quantize("quantize",
-                              cl::desc("Quantization scheme: none, fp16, "
-                                       "int8 (needs --calibration unless the "
-                                       "model is a QDQ model)"),
+cl::opt<std::string> quantize(
+    "quantize",
+    cl::desc("Quantization scheme: none, fp16, int8 (needs --calibration "
+             "unless the model is a QDQ model), or a low-bit transformer "
+             "scheme: w8a8, w8a8-smooth, w4a16, w4a4, w4a4-smooth, "
+             "w4a4-svd, w4a8, nvfp4, nvfp4-4over6 (the smoothing schemes "
+             "and --kv-bits 4 need --calibration; C targets compile int8 "
+             "only)"),
                               cl::value_desc("SCHEME"), cl::init("none"),
                               cl::cat(pipelineCat), cl::sub(compileCmd),
                               cl::sub(runCmd));
@@ -93,6 +97,38 @@ cl::opt<std::string> observer("observer",
                                        "percentile, mse"),
                               cl::init("minmax"), cl::cat(pipelineCat),
                               cl::sub(compileCmd), cl::sub(runCmd));
+
+cl::opt<std::string> smoothAlpha(
+    "smooth-alpha",
+    cl::desc("Smoothing alpha of w8a8-smooth, w4a4-smooth, w4a4-svd and "
+             "w4a8: auto (searched per layer) or a number in [0, 1]"),
+    cl::value_desc("auto|A"), cl::init("auto"), cl::cat(pipelineCat),
+    cl::sub(compileCmd), cl::sub(runCmd));
+
+cl::opt<int64_t> lowRank("rank",
+                         cl::desc("Rank of SVDQuant's low-rank branch "
+                                  "(w4a4-svd)"),
+                         cl::init(32), cl::cat(pipelineCat),
+                         cl::sub(compileCmd), cl::sub(runCmd));
+
+cl::opt<int64_t> kvBits("kv-bits",
+                        cl::desc("KV-cache bits of the attentions: 16 "
+                                 "(float), 8, or 4 (with SmoothAttention)"),
+                        cl::init(16), cl::cat(pipelineCat),
+                        cl::sub(compileCmd), cl::sub(runCmd));
+
+cl::opt<std::string> fp4Error("fp4-error",
+                              cl::desc("Block error that nvfp4-4over6 "
+                                       "minimizes: mse or mae"),
+                              cl::init("mse"), cl::cat(pipelineCat),
+                              cl::sub(compileCmd), cl::sub(runCmd));
+
+cl::opt<std::string>
+    quantReport("quant-report",
+                cl::desc("Write a JSON report of the low-bit layers (alpha, "
+                         "weight bits, layer SQNR on the calibration data)"),
+                cl::value_desc("PATH"), cl::cat(pipelineCat),
+                cl::sub(compileCmd), cl::sub(runCmd));
 
 cl::opt<std::string> inputsPath("inputs",
                                 cl::desc("Input data: a .npz, a folder of "
@@ -194,6 +230,11 @@ bool buildOptions(kiln::CompileOptions &options) {
   options.calibrationPath = calibration;
   options.observer = observer;
   options.percentile = percentile;
+  options.smoothAlpha = smoothAlpha;
+  options.rank = lowRank;
+  options.kvBits = kvBits;
+  options.fp4Error = fp4Error;
+  options.quantReport = quantReport;
   if (status.succeeded())
     status.append(kiln::validate(options));
   printDiagnostics(status);
