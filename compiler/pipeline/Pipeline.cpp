@@ -10,6 +10,7 @@
 #include "kiln/Pipeline.h"
 
 #include "dialects/kiln/KilnDialect.h"
+#include "passes/fusion/Passes.h"
 #include "passes/graph/Passes.h"
 #include "passes/memory/Passes.h"
 #include "passes/quant/Passes.h"
@@ -126,6 +127,7 @@ void registerKilnPasses() {
   mlir::registerSymbolDCEPass();
   mlir::kiln::registerKilnGraphPasses();
   mlir::kiln::registerKilnQuantPasses();
+  mlir::kiln::registerKilnFusionPasses();
   mlir::kiln::registerKilnMemoryPasses();
   mlir::PassPipelineRegistration<>(
       "kiln-pipeline", "the default Kiln pipeline (graph clean-up, no "
