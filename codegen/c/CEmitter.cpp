@@ -77,6 +77,7 @@ private:
   Status emitOp(Operation *op);
   int64_t offsetOf(Value value) { return arenaOffset(value); }
   Status emitPatchStage(ArrayRef<Operation *> ops);
+  std::string addParams(QAddOp add);
   std::string convParams(QConv2DOp conv, int64_t inH, int64_t inW,
                          int64_t outH, int64_t outW, ArrayRef<int64_t> pads);
   std::string convCall(QConv2DOp conv, const std::string &params,
@@ -145,6 +146,23 @@ std::string CWriter::scratch(Operation *op) {
   if (!attr)
     return "NULL";
   return "a + " + std::to_string(attr.getInt());
+}
+
+std::string CWriter::addParams(QAddOp add) {
+  auto zp = [](Value v) {
+    return std::to_string(
+        perTensorParams(cast<RankedTensorType>(v.getType())).zeroPoint);
+  };
+  return "{" + zp(add->getOperand(0)) + ", " + zp(add->getOperand(1)) + ", " +
+         zp(add->getResult(0)) + ", " + std::to_string(add.getLeftShift()) +
+         ", " + std::to_string(add.getInput1Multiplier()) + ", " +
+         std::to_string(add.getInput1Shift()) + ", " +
+         std::to_string(add.getInput2Multiplier()) + ", " +
+         std::to_string(add.getInput2Shift()) + ", " +
+         std::to_string(add.getOutputMultiplier()) + ", " +
+         std::to_string(add.getOutputShift()) + ", " +
+         std::to_string(add.getActMin()) + ", " +
+         std::to_string(add.getActMax()) + "}";
 }
 
 std::string CWriter::convParams(QConv2DOp conv, int64_t inH, int64_t inW,
@@ -297,8 +315,44 @@ Status CWriter::emitPatchStage(ArrayRef<Operation *> ops) {
                                        "has no output region in the buffer");
 
   // Per-patch parameter tables, one entry per patch.
+  llvm::DenseMap<Value, size_t> layerOf;
+  for (auto [l, layer] : llvm::enumerate(info))
+    layerOf[layer.op->getResult(0)] = l;
   for (Layer &layer : info) {
     std::string id = "p" + std::to_string(counter++);
+    if (auto add = dyn_cast<QAddOp>(layer.op)) {
+      // A residual add reads a window of each operand's region (the skip
+      // tensor's region also holds the block's halo) row by row: per patch
+      // {rows, elements per row, then per operand its offset in the region
+      // and its row pitch, in elements}.
+      int64_t c = add.getType().getShape()[3];
+      std::string rows;
+      for (int64_t p = 0; p < numPatches; ++p) {
+        ArrayRef<int64_t> r = layer.regions.slice(12 * p + 4, 4);
+        SmallVector<int64_t> entry = {r[1] - r[0], (r[3] - r[2]) * c};
+        for (Value operand : add->getOperands()) {
+          auto it = layerOf.find(operand);
+          if (it == layerOf.end() || info[it->second].buffer[1] < 0)
+            return unsupported(layer.op, "a patch-stage add whose operand is "
+                                         "not a region of the stage");
+          ArrayRef<int64_t> q =
+              info[it->second].regions.slice(12 * p + 4, 4);
+          if (r[0] < q[0] || r[1] > q[1] || r[2] < q[2] || r[3] > q[3])
+            return unsupported(layer.op, "a patch-stage add that reads "
+                                         "outside its operand's region");
+          entry.append({((r[0] - q[0]) * (q[3] - q[2]) + (r[2] - q[2])) * c,
+                        (q[3] - q[2]) * c});
+        }
+        rows += "  " + braces(entry) + ",\n";
+      }
+      tables += "static const kiln_add_params_t " + id + " = " +
+                addParams(add) + ";\n";
+      std::string win = "w" + std::to_string(counter++);
+      tables += "static const int32_t " + win + "[" +
+                std::to_string(numPatches) + "][6] = {\n" + rows + "};\n";
+      layer.params = id + "," + win;
+      continue;
+    }
     std::string entries;
     for (int64_t p = 0; p < numPatches; ++p) {
       ArrayRef<int64_t> r = layer.regions.slice(12 * p, 12);
@@ -367,6 +421,24 @@ Status CWriter::emitPatchStage(ArrayRef<Operation *> ops) {
     std::string output = arena(layer.buffer[1]);
     std::string call;
     std::string params = "&" + layer.params + "[i]";
+    if (isa<QAddOp>(layer.op)) {
+      size_t comma = layer.params.find(',');
+      std::string id = layer.params.substr(0, comma);
+      std::string win = layer.params.substr(comma + 1);
+      auto operand = [&](unsigned k) {
+        int64_t offset = info[layerOf.lookup(layer.op->getOperand(k))].buffer[1];
+        return "a + " + std::to_string(offset) + " + g[" +
+               std::to_string(2 + 2 * k) + "] + y * g[" +
+               std::to_string(3 + 2 * k) + "]";
+      };
+      text += "      {\n        const int32_t *g = " + win +
+              "[i];\n        int32_t y;\n        for (y = 0; y < g[0]; ++y) "
+              "{\n          s = kiln_add_s8(&" + id + ", " + operand(0) + ", " +
+              operand(1) + ", " + output + " + y * g[1], g[1]);\n" +
+              "          if (s != KILN_RT_OK)\n            return (int)s;\n" +
+              "        }\n      }\n";
+      continue;
+    }
     if (auto conv = dyn_cast<QConv2DOp>(layer.op))
       call = convCall(conv, params, input, output, arena(layer.buffer[2]),
                       /*inPlace=*/false);
@@ -470,16 +542,8 @@ Status CWriter::emitOp(Operation *op) {
                       std::to_string(perTensorParams(outType).zeroPoint);
     bool isAdd = isa<QAddOp>(op);
     if (auto add = dyn_cast<QAddOp>(op))
-      tables += "static const kiln_add_params_t " + id + " = {" + zps + ", " +
-                std::to_string(add.getLeftShift()) + ", " +
-                std::to_string(add.getInput1Multiplier()) + ", " +
-                std::to_string(add.getInput1Shift()) + ", " +
-                std::to_string(add.getInput2Multiplier()) + ", " +
-                std::to_string(add.getInput2Shift()) + ", " +
-                std::to_string(add.getOutputMultiplier()) + ", " +
-                std::to_string(add.getOutputShift()) + ", " +
-                std::to_string(add.getActMin()) + ", " +
-                std::to_string(add.getActMax()) + "};\n";
+      tables += "static const kiln_add_params_t " + id + " = " +
+                addParams(add) + ";\n";
     else {
       auto mul = cast<QMulOp>(op);
       tables += "static const kiln_mul_params_t " + id + " = {" + zps + ", " +

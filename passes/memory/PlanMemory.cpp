@@ -8,12 +8,14 @@
 // code generator asserts them again at run time.
 //
 // With patch=N the pass also tries MCUNetV2's patch-based execution of the
-// first stage: it finds the chain of int8 convolution, depthwise and pooling
-// ops that starts at the program input (after an optional NCHW -> NHWC
-// transpose of the input, which the patches then gather directly), and for
-// every prefix of that chain asks the planner library for the N x N patch
-// regions (planPatches), replaces the prefix by one op holding the per-patch
-// buffer (replaceStageWithPatches) and plans the whole graph. The prefix
+// first stage: it finds the int8 convolution, depthwise and pooling ops
+// that start at the program input (after an optional NCHW -> NHWC transpose
+// of the input, which the patches then gather directly), through residual
+// blocks (an int8 add of two of those ops' results), and for every prefix
+// of them in program order that only its last op's result leaves asks the
+// planner library for the N x N patch regions (planPatches), replaces the
+// prefix by one op holding the per-patch buffer (replaceStageWithPatches)
+// and plans the whole graph. The prefix
 // with the smallest arena wins (ties: the least recomputation), if it beats
 // the unpatched plan; the regions and buffer offsets go into attributes the
 // C code generator loops over.
@@ -29,6 +31,7 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <cstdio>
 
@@ -200,18 +203,42 @@ std::optional<::kiln::memory::SpatialLayer> spatialLayerOf(Operation *op) {
   return std::nullopt;
 }
 
-/// The chain of ops a patch stage can be cut from.
+/// Returns the geometry of an int8 add of two same-shape NHWC images (no
+/// broadcasting) as a patch-stage layer.
+std::optional<::kiln::memory::SpatialLayer> addLayerOf(Operation *op) {
+  auto add = dyn_cast<QAddOp>(op);
+  if (!add)
+    return std::nullopt;
+  auto lhs = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto rhs = cast<RankedTensorType>(op->getOperand(1).getType());
+  ArrayRef<int64_t> y = add.getType().getShape();
+  if (lhs.getShape() != rhs.getShape() || lhs.getShape() != y ||
+      y.size() != 4 || y[0] != 1)
+    return std::nullopt;
+  ::kiln::memory::SpatialLayer layer;
+  layer.name = op->getName().getStringRef().str();
+  layer.kind = ::kiln::memory::SpatialOpKind::Add;
+  layer.inH = layer.outH = static_cast<int>(y[1]);
+  layer.inW = layer.outW = static_cast<int>(y[2]);
+  layer.inC = layer.outC = static_cast<int>(y[3]);
+  return layer;
+}
+
+/// The ops a patch stage can be cut from: a small DAG in program order.
 struct StageChain {
-  /// The NCHW -> NHWC transpose of the program input, if the chain starts
+  /// The NCHW -> NHWC transpose of the program input, if the stage starts
   /// with one.
   Operation *transpose = nullptr;
   std::vector<Operation *> layerOps;
+  /// layers[l].inputs: the layers it reads (-1: the stage input).
   std::vector<::kiln::memory::SpatialLayer> layers;
 };
 
-/// Returns the longest chain of patchable ops that starts at a program input
-/// of |func|: each op reads the previous op's result, which nobody else
-/// reads and which is no program output.
+/// Returns the patchable ops that follow a program input of |func|: the
+/// first reads the input (its only reader), then, in program order, every
+/// int8 conv, depthwise or pooling op that reads a stage op's result and
+/// every int8 add of two stage results (a residual connection), until an
+/// op reads a stage result but cannot join the stage.
 StageChain findStageChain(func::FuncOp func) {
   StageChain chain;
   for (Operation &op : func.getBody().front()) {
@@ -233,24 +260,65 @@ StageChain findStageChain(func::FuncOp func) {
       value = transpose.getResult();
       next = soleUser(value);
     }
-    while (next && next->getNumResults() == 1 &&
-           next->getOperand(0) == value) {
-      std::optional<::kiln::memory::SpatialLayer> layer =
-          spatialLayerOf(next);
+    llvm::DenseMap<Value, int> index;
+    index[value] = -1;
+    for (Operation *op = next; op; op = op->getNextNode()) {
+      bool readsStage = llvm::any_of(op->getOperands(), [&](Value operand) {
+        return index.count(operand) != 0;
+      });
+      if (!readsStage) {
+        if (chain.layerOps.empty())
+          break;
+        continue; // an op beside the stage
+      }
+      if (op->getNumResults() != 1 || !index.count(op->getOperand(0)))
+        break;
+      std::optional<::kiln::memory::SpatialLayer> layer = spatialLayerOf(op);
+      if (!layer)
+        layer = addLayerOf(op);
       if (!layer)
         break;
-      chain.layerOps.push_back(next);
+      // Every other operand is a constant (weights, bias) or, for an add,
+      // a stage result.
+      bool ok = true;
+      layer->inputs.clear();
+      for (Value operand : op->getOperands()) {
+        auto it = index.find(operand);
+        if (it != index.end()) {
+          layer->inputs.push_back(it->second);
+          continue;
+        }
+        ok = ok && operand.getDefiningOp<ConstantOp>();
+      }
+      if (!ok || layer->inputs.size() !=
+                     (layer->kind == ::kiln::memory::SpatialOpKind::Add ? 2u
+                                                                         : 1u))
+        break;
+      index[op->getResult(0)] = static_cast<int>(chain.layerOps.size());
+      chain.layerOps.push_back(op);
       chain.layers.push_back(std::move(*layer));
-      value = next->getResult(0);
-      // The chain may end at an op whose result has several readers, but
-      // may not go on through it.
-      next = soleUser(value);
     }
     if (!chain.layerOps.empty())
       return chain;
     chain = StageChain();
   }
   return chain;
+}
+
+/// Returns true when the first |k| ops of |chain| can be a stage: every
+/// result but the last is read, and only by ops of the prefix.
+bool isStagePrefix(const StageChain &chain, size_t k) {
+  llvm::SmallPtrSet<Operation *, 16> inside(chain.layerOps.begin(),
+                                            chain.layerOps.begin() + k);
+  for (size_t l = 0; l + 1 < k; ++l) {
+    Value result = chain.layerOps[l]->getResult(0);
+    if (result.use_empty())
+      return false;
+    for (Operation *user : result.getUsers())
+      if (!inside.contains(user))
+        return false;
+  }
+  return true;
 }
 
 /// The patch stage chosen for a function.
@@ -274,6 +342,18 @@ std::string withCommas(uint64_t value) {
     text += digits[i];
   }
   return text;
+}
+
+/// Returns the ONNX node name of |op| (its location), or the op's name.
+std::string opName(Operation *op) {
+  std::string name = op->getName().getStringRef().str();
+  if (auto loc = dyn_cast<FusedLoc>(op->getLoc()))
+    if (!loc.getLocations().empty())
+      if (auto nameLoc = dyn_cast<NameLoc>(loc.getLocations().front()))
+        name = nameLoc.getName().str();
+  if (auto nameLoc = dyn_cast<NameLoc>(op->getLoc()))
+    name = nameLoc.getName().str();
+  return name;
 }
 
 /// Returns the multiply-accumulates of every int8 conv and fully connected
@@ -327,8 +407,10 @@ choosePatchStage(const ::kiln::memory::MemoryGraph &graph,
 
   std::snprintf(line, sizeof(line),
                 "%d x %d patches. Unpatched arena: %s bytes. Candidates (the "
-                "stage is the first k ops of the chain that starts at the "
-                "input%s):\n\n",
+                "stage is the first k ops, in program order, of the convs, "
+                "pools and residual adds that start at the input%s; a "
+                "prefix that ends inside a residual block, whose skip tensor "
+                "is still read after it, is none):\n\n",
                 patchesPerSide, patchesPerSide,
                 withCommas(alignUp(unpatched.arenaBytes, 16)).c_str(),
                 chain.transpose ? ", whose NCHW -> NHWC transpose the patches "
@@ -336,8 +418,9 @@ choosePatchStage(const ::kiln::memory::MemoryGraph &graph,
                                 : "");
   text += line;
   text += "| k | last op | stage output | buffer bytes | stage peak "
-          "(whole -> patched) | recompute | arena |\n"
-          "| ---: | --- | --- | ---: | --- | ---: | ---: |\n";
+          "(whole -> patched) | MACs (whole -> patched) | recompute | "
+          "arena |\n"
+          "| ---: | --- | --- | ---: | --- | --- | ---: | ---: |\n";
   std::optional<PatchChoice> best;
   for (size_t k = 1; k <= chain.layerOps.size(); ++k) {
     std::vector<SpatialLayer> layers(chain.layers.begin(),
@@ -345,11 +428,19 @@ choosePatchStage(const ::kiln::memory::MemoryGraph &graph,
     const SpatialLayer &last = layers.back();
     if (patchesPerSide > std::min(last.outH, last.outW))
       break;
+    // Inside a residual block the skip tensor is still read after the
+    // prefix: not a stage.
+    if (!isStagePrefix(chain, k))
+      continue;
     ::kiln::Result<PatchPlan> patches =
         planPatches(layers, patchesPerSide, patchOptions);
     if (!patches) {
-      report = "error: patch planning failed: " + patches.status().str();
-      return std::nullopt;
+      std::snprintf(line, sizeof(line), "| %zu | `%s` | %dx%dx%d | not a "
+                    "stage: %s | | | | |\n", k, opName(chain.layerOps[k - 1]).c_str(),
+                    last.outH, last.outW, last.outC,
+                    patches.status().str().c_str());
+      text += line;
+      continue;
     }
     std::vector<OpId> stageIds;
     std::vector<Operation *> stageOps;
@@ -378,19 +469,16 @@ choosePatchStage(const ::kiln::memory::MemoryGraph &graph,
       report = "error: memory plan is invalid: " + check.str();
       return std::nullopt;
     }
-    std::string name = chain.layerOps[k - 1]->getName().getStringRef().str();
-    if (auto loc = dyn_cast<FusedLoc>(chain.layerOps[k - 1]->getLoc()))
-      if (!loc.getLocations().empty())
-        if (auto nameLoc = dyn_cast<NameLoc>(loc.getLocations().front()))
-          name = nameLoc.getName().str();
-    if (auto nameLoc = dyn_cast<NameLoc>(chain.layerOps[k - 1]->getLoc()))
-      name = nameLoc.getName().str();
+    std::string name = opName(chain.layerOps[k - 1]);
     std::snprintf(line, sizeof(line),
-                  "| %zu | `%s` | %dx%dx%d | %s | %s -> %s | %.1f %% | %s |\n",
+                  "| %zu | `%s` | %dx%dx%d | %s | %s -> %s | %s -> %s | %.1f %% "
+                  "| %s |\n",
                   k, name.c_str(), last.outH, last.outW, last.outC,
                   withCommas(patches->patchBufferBytes).c_str(),
                   withCommas(patches->wholeTensorPeakBytes).c_str(),
                   withCommas(patches->patchPeakBytes).c_str(),
+                  withCommas(patches->wholeMacs).c_str(),
+                  withCommas(patches->patchMacs).c_str(),
                   patches->recomputePercent,
                   withCommas(alignUp(plan->arenaBytes, 16)).c_str());
     text += line;
@@ -407,8 +495,8 @@ choosePatchStage(const ::kiln::memory::MemoryGraph &graph,
   }
   if (!best) {
     std::snprintf(line, sizeof(line),
-                  "\nNo stage: %d patches per side exceed the first layer's "
-                  "output.\n",
+                  "\nNo stage: no prefix is a stage, or %d patches per side "
+                  "exceed its output.\n",
                   patchesPerSide);
     report = text + line;
     return std::nullopt;

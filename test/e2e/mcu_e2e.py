@@ -7,12 +7,14 @@ its int8 outputs to equal the reference evaluator's bit for bit.
   mcu_e2e.py --kiln BIN --model M.onnx --calibration C.npz --inputs T.npz
              --target host|cortex-m4|cortex-m7|cortex-m55 --workdir DIR
              [--cc gcc] [--sanitize] [--samples N] [--patch N]
+             [--expect-residual] [--max-arena BYTES]
 
 The evaluator's raw outputs come from `kiln run --quantize int8 --raw`; the
 program prints "<output>: v0 v1 ..." per sample (see codegen/c/CEmitter.h).
 """
 import argparse
 import os
+import re
 import shutil
 import sys
 
@@ -38,6 +40,11 @@ def main():
                    help="compile with --patch N (patch-based first stage); "
                         "the program must still match the evaluator, and "
                         "the memory report must show the stage was used")
+    p.add_argument("--expect-residual", action="store_true",
+                   help="with --patch: the patch stage must run a residual "
+                        "block (a kiln_add_s8 inside the patch loop)")
+    p.add_argument("--max-arena", type=int, default=0,
+                   help="the program's arena must not exceed BYTES")
     args = p.parse_args()
 
     work = args.workdir
@@ -60,9 +67,22 @@ def main():
          "--harness", inputs, "-o", out, *args.extra, *compile_flags])
     if args.patch:
         with open(os.path.join(out, "model.c")) as f:
-            if "kiln_patch_gather(" not in f.read():
-                sys.exit(f"--patch {args.patch}: the program has no patch "
-                         "stage (see out/memory.md)")
+            source = f.read()
+        if "kiln_patch_gather(" not in source:
+            sys.exit(f"--patch {args.patch}: the program has no patch "
+                     "stage (see out/memory.md)")
+        # The patch loop: from the stage's comment to its scatter call.
+        begin = source.find("patch-based stage (MCUNetV2)")
+        stage = source[begin:source.find("kiln_patch_scatter(", begin)]
+        if args.expect_residual and "kiln_add_s8(" not in stage:
+            sys.exit(f"--patch {args.patch}: the patch stage runs no "
+                     "residual add (see out/memory.md)")
+    if args.max_arena:
+        with open(os.path.join(out, "model.h")) as f:
+            match = re.search(r"#define KILN_\w+_ARENA_BYTES (\d+)", f.read())
+        if not match or int(match.group(1)) > args.max_arena:
+            sys.exit(f"arena {match.group(1) if match else '?'} bytes exceeds "
+                     f"--max-arena {args.max_arena} (see out/memory.md)")
 
     env = dict(os.environ)
     make = ["make", "-s", "-C", out]

@@ -103,10 +103,87 @@ uint64_t layerMacs(const SpatialLayer &layer, uint64_t outputPixels) {
   case SpatialOpKind::DepthwiseConv:
     return outputPixels * layer.outC * taps;
   case SpatialOpKind::Pool:
+  case SpatialOpKind::Add:
     return 0;
   }
   return 0;
 }
+
+namespace {
+
+/// Returns the smallest rectangle that holds |a| and |b|.
+PixelRegion unite(const PixelRegion &a, const PixelRegion &b) {
+  return PixelRegion{std::min(a.rowBegin, b.rowBegin),
+                     std::max(a.rowEnd, b.rowEnd),
+                     std::min(a.colBegin, b.colBegin),
+                     std::max(a.colEnd, b.colEnd)};
+}
+
+/// Returns true when |inner| lies inside |outer|.
+bool contains(const PixelRegion &outer, const PixelRegion &inner) {
+  return outer.rowBegin <= inner.rowBegin && inner.rowEnd <= outer.rowEnd &&
+         outer.colBegin <= inner.colBegin && inner.colEnd <= outer.colEnd;
+}
+
+/// Returns "layer 3 'name'".
+std::string layerWhere(const SpatialLayer &layer, size_t index) {
+  return "layer " + std::to_string(index) +
+         (layer.name.empty() ? "" : " '" + layer.name + "'");
+}
+
+/// One region or scratch of the per-patch buffer of a DAG stage: its
+/// largest size, the layers from the one that writes it to its last reader,
+/// and its offset once placed.
+struct BufferSlot {
+  uint64_t bytes = 0;
+  int first = 0, last = 0;
+  int64_t offset = -1;
+};
+
+/// Places |slots| whose layer intervals overlap at disjoint offsets:
+/// largest first, each at the lowest aligned offset free during its
+/// interval. Returns the buffer's size.
+uint64_t placeSlots(std::vector<BufferSlot> &slots, uint64_t align) {
+  std::vector<size_t> order(slots.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (slots[a].bytes != slots[b].bytes)
+      return slots[a].bytes > slots[b].bytes;
+    if (slots[a].first != slots[b].first)
+      return slots[a].first < slots[b].first;
+    return a < b;
+  });
+  uint64_t total = 0;
+  std::vector<size_t> placed;
+  for (size_t i : order) {
+    BufferSlot &slot = slots[i];
+    if (slot.bytes == 0)
+      continue;
+    uint64_t size = alignUp(slot.bytes, align);
+    std::vector<std::pair<uint64_t, uint64_t>> busy;
+    for (size_t j : placed) {
+      const BufferSlot &other = slots[j];
+      if (other.first <= slot.last && slot.first <= other.last)
+        busy.push_back({static_cast<uint64_t>(other.offset),
+                        static_cast<uint64_t>(other.offset) +
+                            alignUp(other.bytes, align)});
+    }
+    std::sort(busy.begin(), busy.end());
+    uint64_t offset = 0;
+    for (const auto &[begin, end] : busy) {
+      if (offset + size <= begin)
+        break;
+      offset = std::max(offset, end);
+    }
+    slot.offset = static_cast<int64_t>(offset);
+    total = std::max(total, offset + size);
+    placed.push_back(i);
+  }
+  return total;
+}
+
+} // namespace
 
 Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
                               int patchesPerSide, const PatchOptions &options) {
@@ -116,25 +193,70 @@ Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
                          std::to_string(options.alignment));
   if (layers.empty())
     return Status::error("a patch stage needs at least one layer");
-  for (size_t l = 0; l < layers.size(); ++l) {
-    Status status = verifyLayer(layers[l], l);
+  size_t numLayers = layers.size();
+  PatchPlan plan;
+  plan.inputs.resize(numLayers);
+  // readers[l]: the layers that read layer l's output.
+  std::vector<std::vector<int>> readers(numLayers);
+  for (size_t l = 0; l < numLayers; ++l) {
+    const SpatialLayer &layer = layers[l];
+    Status status = verifyLayer(layer, l);
     if (status.failed())
       return status;
-    if (l + 1 < layers.size()) {
-      const SpatialLayer &a = layers[l];
-      const SpatialLayer &b = layers[l + 1];
-      if (a.outH != b.inH || a.outW != b.inW || a.outC != b.inC ||
-          a.bytesPerElement != b.bytesPerElement)
+    std::string where = layerWhere(layer, l);
+    std::vector<int> inputs = layer.inputs;
+    if (inputs.empty())
+      inputs.push_back(static_cast<int>(l) - 1);
+    size_t expected = layer.kind == SpatialOpKind::Add ? 2 : 1;
+    if (inputs.size() != expected)
+      return Status::error(std::string(layer.kind == SpatialOpKind::Add
+                                           ? "an add reads two layers"
+                                           : "a conv or pool reads one layer") +
+                               ", got " + std::to_string(inputs.size()),
+                           where);
+    if (layer.kind == SpatialOpKind::Add &&
+        (layer.kernelH != 1 || layer.kernelW != 1 || layer.strideH != 1 ||
+         layer.strideW != 1 || layer.padTop || layer.padLeft ||
+         layer.padBottom || layer.padRight || layer.inC != layer.outC))
+      return Status::error("an add has no kernel, stride or padding and keeps "
+                           "the channel count",
+                           where);
+    for (int input : inputs) {
+      if (input < -1 || input >= static_cast<int>(l))
+        return Status::error("reads layer " + std::to_string(input) +
+                                 ", which does not come before it",
+                             where);
+      if ((input == -1) != (l == 0))
+        return Status::error("only layer 0 reads the stage input, and it "
+                             "reads nothing else",
+                             where);
+      if (input < 0)
+        continue;
+      const SpatialLayer &a = layers[input];
+      if (a.outH != layer.inH || a.outW != layer.inW || a.outC != layer.inC ||
+          a.bytesPerElement != layer.bytesPerElement)
         return Status::error(
             "output " + std::to_string(a.outH) + "x" + std::to_string(a.outW) +
                 "x" + std::to_string(a.outC) +
                 " does not match the next "
                 "layer's input " +
-                std::to_string(b.inH) + "x" + std::to_string(b.inW) + "x" +
-                std::to_string(b.inC),
-            "layer " + std::to_string(l));
+                std::to_string(layer.inH) + "x" + std::to_string(layer.inW) +
+                "x" + std::to_string(layer.inC),
+            "layer " + std::to_string(input));
+      if (std::find(readers[input].begin(), readers[input].end(),
+                    static_cast<int>(l)) == readers[input].end())
+        readers[input].push_back(static_cast<int>(l));
     }
+    plan.dag = plan.dag || inputs != std::vector<int>{static_cast<int>(l) - 1};
+    plan.inputs[l] = std::move(inputs);
   }
+  for (size_t l = 0; l + 1 < numLayers; ++l)
+    if (readers[l].empty())
+      return Status::error("no later layer of the stage reads its output (only "
+                           "the last layer's output leaves the stage)",
+                           layerWhere(layers[l], l));
+  if (layers.front().kind == SpatialOpKind::Add)
+    return Status::error("the first layer of a stage cannot be an add");
   const SpatialLayer &last = layers.back();
   if (patchesPerSide < 1 || patchesPerSide > last.outH ||
       patchesPerSide > last.outW)
@@ -143,38 +265,80 @@ Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
                          std::to_string(std::min(last.outH, last.outW)) +
                          " pixels, got " + std::to_string(patchesPerSide));
 
-  PatchPlan plan;
   plan.patchesPerSide = patchesPerSide;
   plan.options = options;
-  size_t numLayers = layers.size();
   const SpatialLayer &first = layers.front();
-  plan.stageInputBytes = static_cast<uint64_t>(first.inH) * first.inW *
-                         first.inC * first.bytesPerElement;
-  plan.stageOutputBytes = static_cast<uint64_t>(last.outH) * last.outW *
-                          last.outC * last.bytesPerElement;
-  for (const SpatialLayer &layer : layers) {
-    uint64_t in = static_cast<uint64_t>(layer.inH) * layer.inW * layer.inC *
-                  layer.bytesPerElement;
-    uint64_t out = static_cast<uint64_t>(layer.outH) * layer.outW * layer.outC *
-                   layer.bytesPerElement;
-    plan.wholeTensorPeakBytes =
-        std::max(plan.wholeTensorPeakBytes, in + out + layer.scratchBytes);
-    plan.wholeMacs +=
-        layerMacs(layer, static_cast<uint64_t>(layer.outH) * layer.outW);
+  auto wholeBytes = [](const SpatialLayer &layer, bool output) {
+    return output ? static_cast<uint64_t>(layer.outH) * layer.outW *
+                        layer.outC * layer.bytesPerElement
+                  : static_cast<uint64_t>(layer.inH) * layer.inW * layer.inC *
+                        layer.bytesPerElement;
+  };
+  plan.stageInputBytes = wholeBytes(first, false);
+  plan.stageOutputBytes = wholeBytes(last, true);
+  // lastReader[l]: the last layer that reads layer l (l itself for the
+  // stage output).
+  std::vector<int> lastReader(numLayers);
+  for (size_t l = 0; l < numLayers; ++l) {
+    lastReader[l] = static_cast<int>(l);
+    for (int reader : readers[l])
+      lastReader[l] = std::max(lastReader[l], reader);
+  }
+  // Whole-tensor execution: at layer l, the tensors written before l and
+  // read at or after it, l's output and l's scratch are live.
+  for (size_t l = 0; l < numLayers; ++l) {
+    uint64_t live = wholeBytes(layers[l], true) + layers[l].scratchBytes;
+    if (l == 0)
+      live += plan.stageInputBytes;
+    for (size_t j = 0; j < l; ++j)
+      if (lastReader[j] >= static_cast<int>(l))
+        live += wholeBytes(layers[j], true);
+    plan.wholeTensorPeakBytes = std::max(plan.wholeTensorPeakBytes, live);
+    plan.wholeMacs += layerMacs(
+        layers[l], static_cast<uint64_t>(layers[l].outH) * layers[l].outW);
   }
 
-  // Regions, per-patch scratch and the largest sizes per layer.
+  // Regions, per-patch scratch and the largest sizes per layer: a reverse
+  // walk over the DAG, each layer computing the union of what its readers
+  // need.
   plan.layout.assign(numLayers, PatchLayerLayout{});
   int n = patchesPerSide;
   for (int pr = 0; pr < n; ++pr)
     for (int pc = 0; pc < n; ++pc) {
       std::vector<LayerPatch> chain(numLayers);
-      PixelRegion region{pr * last.outH / n, (pr + 1) * last.outH / n,
-                         pc * last.outW / n, (pc + 1) * last.outW / n};
+      std::vector<PixelRegion> need(numLayers);
+      std::vector<bool> needed(numLayers, false);
+      need[numLayers - 1] =
+          PixelRegion{pr * last.outH / n, (pr + 1) * last.outH / n,
+                      pc * last.outW / n, (pc + 1) * last.outW / n};
+      needed[numLayers - 1] = true;
       for (size_t l = numLayers; l-- > 0;) {
-        chain[l] = backward(layers[l], region);
-        region = chain[l].input;
+        chain[l] = backward(layers[l], need[l]);
+        for (int input : plan.inputs[l]) {
+          if (input < 0)
+            continue;
+          need[input] = needed[input] ? unite(need[input], chain[l].input)
+                                      : chain[l].input;
+          needed[input] = true;
+        }
       }
+      // A conv or pool reads its producer's whole region (the kernels take
+      // dense tensors); an add reads a window of it.
+      for (size_t l = 0; l < numLayers; ++l)
+        for (int input : plan.inputs[l]) {
+          if (input < 0)
+            continue;
+          bool ok = layers[l].kind == SpatialOpKind::Add
+                        ? contains(chain[input].output, chain[l].input)
+                        : chain[input].output == chain[l].input;
+          if (!ok)
+            return Status::error(
+                "reads only part of the region that layer " +
+                    std::to_string(input) +
+                    " computes for its other readers (only an add may read a "
+                    "window of its operand's region)",
+                layerWhere(layers[l], l));
+        }
       std::vector<uint64_t> scratch(numLayers);
       for (size_t l = 0; l < numLayers; ++l) {
         const SpatialLayer &layer = layers[l];
@@ -199,33 +363,93 @@ Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
       plan.scratch.push_back(std::move(scratch));
     }
 
-  // Ping-pong layout: layer l's input region sits at the low end of the
-  // buffer for even l and at the high end for odd l, its output region at
-  // the other end, its scratch just above the low-end region. Layer l's
-  // output is layer l + 1's input, so it stays where it was written.
   uint64_t align = options.alignment;
   auto up = [align](uint64_t bytes) { return alignUp(bytes, align); };
-  for (size_t l = 0; l < numLayers; ++l) {
-    const PatchLayerLayout &layout = plan.layout[l];
-    plan.patchBufferBytes =
-        std::max(plan.patchBufferBytes, up(layout.inputBytes) +
-                                            up(layout.scratchBytes) +
-                                            up(layout.outputBytes));
-  }
-  uint64_t buffer = plan.patchBufferBytes;
-  for (size_t l = 0; l < numLayers; ++l) {
-    PatchLayerLayout &layout = plan.layout[l];
-    bool inputLow = l % 2 == 0;
-    uint64_t low = inputLow ? layout.inputBytes : layout.outputBytes;
-    uint64_t high = inputLow ? layout.outputBytes : layout.inputBytes;
-    int64_t lowOffset = 0;
-    int64_t highOffset = static_cast<int64_t>(buffer - up(high));
-    if (layout.inputBytes > 0)
-      layout.inputOffset = inputLow ? lowOffset : highOffset;
-    if (layout.outputBytes > 0)
-      layout.outputOffset = inputLow ? highOffset : lowOffset;
-    if (layout.scratchBytes > 0)
-      layout.scratchOffset = static_cast<int64_t>(up(low));
+  if (!plan.dag) {
+    // Ping-pong layout: layer l's input region sits at the low end of the
+    // buffer for even l and at the high end for odd l, its output region at
+    // the other end, its scratch just above the low-end region. Layer l's
+    // output is layer l + 1's input, so it stays where it was written.
+    for (size_t l = 0; l < numLayers; ++l) {
+      const PatchLayerLayout &layout = plan.layout[l];
+      plan.patchBufferBytes =
+          std::max(plan.patchBufferBytes, up(layout.inputBytes) +
+                                              up(layout.scratchBytes) +
+                                              up(layout.outputBytes));
+    }
+    uint64_t buffer = plan.patchBufferBytes;
+    for (size_t l = 0; l < numLayers; ++l) {
+      PatchLayerLayout &layout = plan.layout[l];
+      bool inputLow = l % 2 == 0;
+      uint64_t low = inputLow ? layout.inputBytes : layout.outputBytes;
+      uint64_t high = inputLow ? layout.outputBytes : layout.inputBytes;
+      int64_t lowOffset = 0;
+      int64_t highOffset = static_cast<int64_t>(buffer - up(high));
+      if (layout.inputBytes > 0)
+        layout.inputOffset = inputLow ? lowOffset : highOffset;
+      if (layout.outputBytes > 0)
+        layout.outputOffset = inputLow ? highOffset : lowOffset;
+      if (layout.scratchBytes > 0)
+        layout.scratchOffset = static_cast<int64_t>(up(low));
+      layout.inputOffsets = {layout.inputOffset};
+    }
+  } else {
+    // Liveness layout: one slot per region (the copied input window, every
+    // layer's output region) and per scratch, live from the layer that
+    // writes it to its last reader.
+    std::vector<BufferSlot> slots;
+    int windowSlot = -1;
+    if (options.copyInputWindow && plan.layout[0].inputBytes > 0) {
+      windowSlot = static_cast<int>(slots.size());
+      slots.push_back(BufferSlot{plan.layout[0].inputBytes, 0, 0, -1});
+    }
+    std::vector<int> outputSlot(numLayers, -1), scratchSlot(numLayers, -1);
+    for (size_t l = 0; l < numLayers; ++l) {
+      const PatchLayerLayout &layout = plan.layout[l];
+      int at = static_cast<int>(l);
+      if (layout.outputBytes > 0) {
+        // An add writes over an operand it reads last whose region is its
+        // own in every patch (kiln_add_s8 may write over either input).
+        int reuse = -1;
+        if (layers[l].kind == SpatialOpKind::Add)
+          for (int input : plan.inputs[l]) {
+            if (reuse >= 0 || input < 0 || outputSlot[input] < 0 ||
+                lastReader[input] != at)
+              continue;
+            bool same = true;
+            for (const std::vector<LayerPatch> &patch : plan.regions)
+              same = same && patch[input].output == patch[l].output;
+            if (same)
+              reuse = outputSlot[input];
+          }
+        if (reuse >= 0) {
+          outputSlot[l] = reuse;
+          slots[reuse].bytes = std::max(slots[reuse].bytes, layout.outputBytes);
+          slots[reuse].last = lastReader[l];
+        } else {
+          outputSlot[l] = static_cast<int>(slots.size());
+          slots.push_back(BufferSlot{layout.outputBytes, at, lastReader[l], -1});
+        }
+      }
+      if (layout.scratchBytes > 0) {
+        scratchSlot[l] = static_cast<int>(slots.size());
+        slots.push_back(BufferSlot{layout.scratchBytes, at, at, -1});
+      }
+    }
+    plan.patchBufferBytes = placeSlots(slots, align);
+    auto offsetOf = [&](int slot) {
+      return slot < 0 ? int64_t{-1} : slots[slot].offset;
+    };
+    for (size_t l = 0; l < numLayers; ++l) {
+      PatchLayerLayout &layout = plan.layout[l];
+      layout.inputOffsets.clear();
+      for (int input : plan.inputs[l])
+        layout.inputOffsets.push_back(input < 0 ? offsetOf(windowSlot)
+                                                : offsetOf(outputSlot[input]));
+      layout.inputOffset = layout.inputOffsets.front();
+      layout.outputOffset = offsetOf(outputSlot[l]);
+      layout.scratchOffset = offsetOf(scratchSlot[l]);
+    }
   }
   plan.patchPeakBytes =
       plan.stageInputBytes + plan.stageOutputBytes + plan.patchBufferBytes;

@@ -36,8 +36,11 @@
 
 namespace kiln::memory {
 
-/// The layer types a patch stage may hold.
-enum class SpatialOpKind { Conv, DepthwiseConv, Pool };
+/// The layer types a patch stage may hold. Add is the elementwise sum of two
+/// same-shape tensors computed inside the stage (a residual connection): it
+/// has no kernel (1 x 1, stride 1, no padding) and its output region per
+/// patch is the region it reads from both operands.
+enum class SpatialOpKind { Conv, DepthwiseConv, Pool, Add };
 
 /// A half-open rectangle of rows [rowBegin, rowEnd) and columns.
 struct PixelRegion {
@@ -77,6 +80,11 @@ struct SpatialLayer {
   /// Scratch for one patch, when it depends on the patch's geometry (e.g. a
   /// zero-padded input plane); unset: scratchBytes for every patch.
   std::function<uint64_t(const LayerPatch &)> patchScratchBytes;
+  /// The layers whose outputs this layer reads, by index into the stage
+  /// (each smaller than this layer's; -1: the stage input). Empty: the
+  /// previous layer (the stage input for layer 0), i.e. a chain. An Add
+  /// reads two. Only layer 0 may read the stage input.
+  std::vector<int> inputs;
 };
 
 /// How patches are run (what the code generator needs).
@@ -98,6 +106,12 @@ struct PatchOptions {
 struct PatchLayerLayout {
   int64_t inputOffset = -1, outputOffset = -1, scratchOffset = -1;
   uint64_t inputBytes = 0, outputBytes = 0, scratchBytes = 0;
+  /// Offset of each operand's region (the producing layer's output region;
+  /// inputOffsets[0] == inputOffset). An Add reads its operands' windows
+  /// out of these regions, which may be larger than its own region (the
+  /// skip tensor's region also covers the halo the block's first conv
+  /// needs).
+  std::vector<int64_t> inputOffsets;
 };
 
 /// Patch-based execution of a stage.
@@ -126,15 +140,36 @@ struct PatchPlan {
   /// Bytes of the stage's whole input and output tensors.
   uint64_t stageInputBytes = 0;
   uint64_t stageOutputBytes = 0;
+  /// inputs[l]: the layers layer l reads (SpatialLayer::inputs resolved).
+  std::vector<std::vector<int>> inputs;
+  /// True when the stage is not a chain (some layer's output has several
+  /// readers): the buffer is then laid out by liveness (see planPatches).
+  bool dag = false;
 };
 
 /// Checks |layers| (each layer's output size follows from its input size,
-/// kernel, stride, dilation and padding; each layer's output is the next
-/// one's input) and returns the patch plan for an N x N split of the last
-/// layer's output, N = |patchesPerSide| (at most the output's height and
-/// width). The per-patch buffer is laid out as |options| say: the regions
-/// of layer l sit at opposite ends (input at the low end for even l, at the
-/// high end for odd l), its scratch just above the low-end region.
+/// kernel, stride, dilation and padding; each layer's output is the input
+/// of the layers that read it) and returns the patch plan for an N x N
+/// split of the last layer's output, N = |patchesPerSide| (at most the
+/// output's height and width).
+///
+/// The layers form a small DAG in topological order (SpatialLayer::inputs):
+/// every layer but the last is read by a later one. Per patch, the regions
+/// are found by a reverse walk: the last layer's output region is the
+/// patch; every other layer computes the union of what its readers need
+/// (for an Add, its own region in both operands; for a conv or pool, the
+/// receptive field of its output region). A conv or pool must need all of
+/// its producer's region (it reads a dense tensor); an Add may read a
+/// window of it (the skip tensor of a residual block, whose region also
+/// covers the block's halo).
+///
+/// The per-patch buffer is laid out as |options| say. For a chain the
+/// regions of layer l sit at opposite ends (input at the low end for even
+/// l, at the high end for odd l), its scratch just above the low-end
+/// region. For a DAG every region lives from the layer that writes it to
+/// its last reader (an Add writes in place over an operand that it reads
+/// last and whose region is its own), scratch while its layer runs, and
+/// the buffers are placed greedily by size at the lowest free offset.
 Result<PatchPlan> planPatches(const std::vector<SpatialLayer> &layers,
                               int patchesPerSide,
                               const PatchOptions &options = {});

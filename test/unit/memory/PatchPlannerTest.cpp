@@ -164,6 +164,146 @@ TEST(MemoryPatchPlanner, DepthwiseAndPoolMacs) {
   EXPECT_GT(plan->recomputePercent, 0.0);
 }
 
+/// Returns an add of two |size| x |size| x |channels| layers.
+SpatialLayer add(int size, int channels, int lhs, int rhs) {
+  SpatialLayer layer = conv(size, channels, size, channels, 1, 1, 0,
+                            SpatialOpKind::Add);
+  layer.inputs = {lhs, rhs};
+  return layer;
+}
+
+/// A stem conv and one inverted-residual block on 8x8: 0 stem 3x3 (8x8x2 ->
+/// 8x8x4), 1 expand 1x1 (-> 8x8x8), 2 depthwise 3x3, 3 project 1x1 (->
+/// 8x8x4), 4 add of the stem's output (the skip tensor) and 3.
+std::vector<SpatialLayer> residualBlock() {
+  std::vector<SpatialLayer> layers = {
+      conv(8, 2, 8, 4, 3, 1, 1), conv(8, 4, 8, 8, 1, 1, 0),
+      conv(8, 8, 8, 8, 3, 1, 1, SpatialOpKind::DepthwiseConv),
+      conv(8, 8, 8, 4, 1, 1, 0), add(8, 4, 0, 3)};
+  for (int l = 0; l < 4; ++l)
+    layers[l].inputs = {l - 1};
+  return layers;
+}
+
+TEST(MemoryPatchPlanner, ResidualBlockRegionsAreUnionsOverReaders) {
+  PatchOptions options;
+  options.copyInputWindow = true;
+  options.copyOutputWindow = true;
+  Result<PatchPlan> plan = planPatches(residualBlock(), 2, options);
+  ASSERT_TRUE(plan.succeeded()) << plan.status().str();
+  EXPECT_TRUE(plan->dag);
+  EXPECT_EQ(plan->inputs[4], (std::vector<int>{0, 3}));
+  ASSERT_EQ(plan->regions.size(), 4u);
+
+  // Top-left patch: the add's 4x4 region is the projection's and the
+  // depthwise output's; the depthwise reads rows -1..4 (row -1 is padding)
+  // of the expand output, which reads the same rows of the skip tensor.
+  const std::vector<LayerPatch> &topLeft = plan->regions[0];
+  PixelRegion patch{0, 4, 0, 4}, halo{0, 5, 0, 5};
+  EXPECT_EQ(topLeft[4].output, patch);
+  EXPECT_EQ(topLeft[4].input, patch);
+  EXPECT_EQ(topLeft[3].output, patch);
+  EXPECT_EQ(topLeft[2].output, patch);
+  EXPECT_EQ(topLeft[2].input, halo);
+  EXPECT_EQ(topLeft[2].padTop, 1);
+  EXPECT_EQ(topLeft[2].padBottom, 0);
+  EXPECT_EQ(topLeft[1].output, halo);
+  // The skip tensor covers what both readers need: the expand's 5x5 (with
+  // the halo) and the add's 4x4, a window of it.
+  EXPECT_EQ(topLeft[0].output, halo);
+  EXPECT_EQ(topLeft[0].input, (PixelRegion{0, 6, 0, 6}));
+  EXPECT_EQ(topLeft[0].padTop, 1);
+  // Bottom-right: the halo lies above and left.
+  const std::vector<LayerPatch> &bottomRight = plan->regions[3];
+  EXPECT_EQ(bottomRight[4].output, (PixelRegion{4, 8, 4, 8}));
+  EXPECT_EQ(bottomRight[0].output, (PixelRegion{3, 8, 3, 8}));
+  EXPECT_EQ(bottomRight[0].input, (PixelRegion{2, 8, 2, 8}));
+  EXPECT_EQ(bottomRight[2].padBottom, 1);
+
+  // MACs: the stem and expand compute 4 x 5x5 pixels instead of 8x8; the
+  // depthwise and projection no more than the whole; the add counts none.
+  uint64_t stem = 4 * 9 * 2, expand = 8 * 4, dw = 8 * 9, project = 4 * 8;
+  EXPECT_EQ(plan->wholeMacs, 64 * (stem + expand + dw + project));
+  EXPECT_EQ(plan->patchMacs, 100 * (stem + expand) + 64 * (dw + project));
+
+  // Whole tensors: at the depthwise, the skip tensor (256 bytes), the
+  // expand output (512) and the depthwise output (512) are live.
+  EXPECT_EQ(plan->wholeTensorPeakBytes, 256u + 512 + 512);
+
+  // Per patch: the skip region (5x5x4 = 100 bytes) stays live through the
+  // block; the peak is at the depthwise: 100 + 200 (expand, 5x5x8) + 128
+  // (depthwise, 4x4x8). The add writes over the projection's region (same
+  // 4x4 region, read last), not over the larger skip region.
+  EXPECT_EQ(plan->patchBufferBytes, 100u + 200 + 128);
+  const std::vector<PatchLayerLayout> &layout = plan->layout;
+  EXPECT_EQ(layout[4].inputOffsets,
+            (std::vector<int64_t>{layout[0].outputOffset,
+                                  layout[3].outputOffset}));
+  EXPECT_EQ(layout[4].outputOffset, layout[3].outputOffset);
+  EXPECT_EQ(layout[1].inputOffset, layout[0].outputOffset);
+  EXPECT_EQ(layout[4].inputBytes, 4u * 4 * 4);
+  EXPECT_EQ(layout[0].outputBytes, 5u * 5 * 4);
+  // Regions live at the same time never overlap: the skip region against
+  // every region of the block.
+  auto disjoint = [&](size_t a, size_t b) {
+    int64_t aBegin = layout[a].outputOffset, bBegin = layout[b].outputOffset;
+    return aBegin + static_cast<int64_t>(layout[a].outputBytes) <= bBegin ||
+           bBegin + static_cast<int64_t>(layout[b].outputBytes) <= aBegin;
+  };
+  for (size_t l = 1; l <= 3; ++l)
+    EXPECT_TRUE(disjoint(0, l)) << "layer " << l;
+  EXPECT_TRUE(disjoint(1, 2));
+  EXPECT_TRUE(disjoint(2, 3));
+  EXPECT_EQ(plan->patchPeakBytes, 128u + 256 + plan->patchBufferBytes);
+
+  // A chain keeps the ping-pong layout.
+  std::vector<SpatialLayer> chain = residualBlock();
+  chain.pop_back();
+  Result<PatchPlan> chainPlan = planPatches(chain, 2, options);
+  ASSERT_TRUE(chainPlan.succeeded());
+  EXPECT_FALSE(chainPlan->dag);
+}
+
+TEST(MemoryPatchPlanner, RejectsDagsTheKernelsCannotRun) {
+  // Two convs read the stem: the 1x1 needs less of it than the 3x3, and a
+  // conv cannot read a window of its input's region.
+  std::vector<SpatialLayer> layers = {
+      conv(8, 2, 8, 4, 3, 1, 1), conv(8, 4, 8, 4, 1, 1, 0),
+      conv(8, 4, 8, 4, 3, 1, 1), add(8, 4, 1, 2)};
+  layers[1].inputs = {0};
+  layers[2].inputs = {0};
+  Result<PatchPlan> partial = planPatches(layers, 2);
+  ASSERT_FALSE(partial.succeeded());
+  EXPECT_NE(partial.status().str().find("reads only part of the region"),
+            std::string::npos)
+      << partial.status().str();
+
+  // A layer nobody in the stage reads (layer 1: its output would leave the
+  // stage beside the last layer's).
+  std::vector<SpatialLayer> dead = {conv(8, 2, 8, 4, 3, 1, 1),
+                                    conv(8, 4, 8, 4, 1, 1, 0),
+                                    conv(8, 4, 8, 4, 1, 1, 0)};
+  dead[1].inputs = {0};
+  dead[2].inputs = {0};
+  Result<PatchPlan> unread = planPatches(dead, 2);
+  ASSERT_FALSE(unread.succeeded());
+  EXPECT_NE(unread.status().str().find("no later layer of the stage reads"),
+            std::string::npos)
+      << unread.status().str();
+
+  // An add reads two layers, each before it; only layer 0 reads the input.
+  std::vector<SpatialLayer> oneInput = residualBlock();
+  oneInput[4].inputs = {3};
+  EXPECT_FALSE(planPatches(oneInput, 2).succeeded());
+  std::vector<SpatialLayer> forward = residualBlock();
+  forward[4].inputs = {0, 4};
+  EXPECT_FALSE(planPatches(forward, 2).succeeded());
+  std::vector<SpatialLayer> input = residualBlock();
+  input[1].inputs = {-1};
+  input[1].inC = 2;
+  EXPECT_FALSE(planPatches(input, 2).succeeded());
+}
+
 TEST(MemoryPatchPlanner, RejectsInconsistentGeometry) {
   Result<PatchPlan> wrongOut = planPatches({conv(8, 2, 7, 4, 3, 1, 1)}, 2);
   ASSERT_FALSE(wrongOut.succeeded());
@@ -242,6 +382,36 @@ TEST(MemoryPatchPlanner, ReplacesTheStageInTheGraph) {
   // A stage that does not end at the plan's output is refused.
   Result<PatchedGraph> leaky = replaceStageWithPatches(b.graph, {0}, *plan);
   ASSERT_FALSE(leaky.succeeded());
+}
+
+TEST(MemoryPatchPlanner, ReplacesAResidualStage) {
+  Result<PatchPlan> plan = planPatches(residualBlock(), 2);
+  ASSERT_TRUE(plan.succeeded()) << plan.status().str();
+  GraphBuilder b;
+  TensorId image = b.input("image", 128);
+  TensorId skip = b.tensor("skip", 256);
+  TensorId expanded = b.tensor("expanded", 512);
+  TensorId dw = b.tensor("dw", 512);
+  TensorId projected = b.tensor("projected", 256);
+  TensorId sum = b.tensor("sum", 256);
+  TensorId head = b.tensor("head", 16);
+  b.output(head);
+  b.op("stem", {image}, {skip});
+  b.op("expand", {skip}, {expanded});
+  b.op("dw", {expanded}, {dw});
+  b.op("project", {dw}, {projected});
+  b.op("add", {skip, projected}, {sum});
+  b.op("head", {sum}, {head});
+  Result<PatchedGraph> patched =
+      replaceStageWithPatches(b.graph, {0, 1, 2, 3, 4}, *plan);
+  ASSERT_TRUE(patched.succeeded()) << patched.status().str();
+  EXPECT_EQ(patched->graph.numOps(), 2u);
+  // The skip tensor is read only inside the stage: it never exists whole.
+  EXPECT_EQ(patched->tensorMap[skip], -1);
+  EXPECT_GE(patched->tensorMap[sum], 0);
+  ArenaPlan tiled = planOrFail(patched->graph, PlannerKind::Default);
+  EXPECT_PLAN_VALID(patched->graph, tiled);
+  EXPECT_EQ(tiled.arenaBytes, plan->patchPeakBytes);
 }
 
 } // namespace
