@@ -20,6 +20,7 @@
 #include "compiler/support/QuantParams.h"
 #include "compiler/support/TensorAttr.h"
 #include "dialects/kiln/KilnOps.h"
+#include "passes/fusion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
@@ -171,6 +172,38 @@ Status Compiler::runPipeline(Module &module, const CompileOptions &options) {
   return status;
 }
 
+/// CUDA targets with a low-bit scheme: the kernels exist in runtime/cuda but
+/// the emitter does not instantiate them yet, so compile stops after
+/// kiln-fuse-lowbit has written the kernel each layer would get to
+/// OUTDIR/kernels.md (and remarked on every layer without one).
+Status Compiler::planLowBitKernels(Module &module,
+                                   const CompileOptions &options) {
+  Status status;
+  if (auto error = llvm::sys::fs::create_directories(options.outputDir))
+    return Status::error("cannot create the output folder: " +
+                             error.message(),
+                         options.outputDir);
+  std::string report = options.outputDir + "/kernels.md";
+  {
+    DiagnosticCapture capture(impl_->context.get(), status);
+    mlir::PassManager pm(impl_->context.get());
+    mlir::kiln::KilnFuseLowBitPassOptions fuse;
+    fuse.arch = options.target.substr(std::string("cuda-").size());
+    fuse.report = report;
+    pm.addPass(mlir::kiln::createKilnFuseLowBitPass(fuse));
+    if (mlir::failed(pm.run(getModuleOp(module))))
+      status.setFailed();
+  }
+  if (status.failed())
+    return status;
+  status.append(Status::error(
+      "not yet supported: CUDA code generation of low-bit layers "
+      "(--quantize " + options.quantize + "); the kernel each layer would "
+      "get is in " + report + "; use 'kiln run' to evaluate the scheme",
+      "--quantize"));
+  return status;
+}
+
 Result<CompileOutput> Compiler::emit(Module &module,
                                      const CompileOptions &options) {
   Status status = validate(options);
@@ -178,9 +211,11 @@ Result<CompileOutput> Compiler::emit(Module &module,
     return status;
   if (options.outputDir.empty())
     return Status::error("no output folder given (use -o OUTDIR)");
+  const bool cuda = options.target.rfind("cuda-", 0) == 0;
+  if (cuda && isLowBitScheme(options.quantize))
+    return planLowBitKernels(module, options);
   if (Status supported = checkTargetSupportsScheme(options); !supported)
     return supported;
-  const bool cuda = options.target.rfind("cuda-", 0) == 0;
   if (cuda && options.quantize != "int8")
     return Status::error("not yet supported: CUDA code generation of float "
                          "models (--quantize " + options.quantize +
@@ -632,8 +667,12 @@ Result<ModelInfo> Compiler::inspect(Module &module) {
 
 Result<CompileOutput> Compiler::compile(const std::string &modelPath,
                                         const CompileOptions &options) {
-  // Fail before calibration when the target cannot run the scheme.
-  if (Status supported = checkTargetSupportsScheme(options); !supported)
+  // Fail before calibration when the target cannot run the scheme (a CUDA
+  // target still plans the kernels of a low-bit scheme: see emit).
+  bool cudaLowBit = options.target.rfind("cuda-", 0) == 0 &&
+                    isLowBitScheme(options.quantize);
+  if (Status supported = checkTargetSupportsScheme(options);
+      !supported && !cudaLowBit)
     return supported;
   auto module = loadModel(modelPath, options);
   if (!module)

@@ -155,6 +155,10 @@ public:
                                 const CompileOptions &options);
 
 private:
+  /// CUDA targets with a low-bit scheme: writes the kernel plan
+  /// (OUTDIR/kernels.md) and fails with "not yet supported".
+  Status planLowBitKernels(Module &module, const CompileOptions &options);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
