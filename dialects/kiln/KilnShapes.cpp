@@ -10,6 +10,7 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlir::kiln {
@@ -88,6 +89,24 @@ static LogicalResult checkWindowAttrs(size_t spatial, ArrayRef<int64_t> strides,
   return success();
 }
 
+/// Computes the padded input extent and the dilated kernel extent of one
+/// spatial axis, failing with a diagnostic where either overflows int64
+/// (hostile attributes or declared shapes).
+static LogicalResult windowExtents(int64_t in, int64_t padBegin,
+                                   int64_t padEnd, int64_t dilation,
+                                   int64_t kernel, size_t axis,
+                                   int64_t &padded, int64_t &window,
+                                   EmitErrorFn emitError) {
+  if (llvm::AddOverflow(in, padBegin, padded) ||
+      llvm::AddOverflow(padded, padEnd, padded) ||
+      llvm::MulOverflow(dilation, kernel - 1, window) ||
+      llvm::AddOverflow(window, int64_t(1), window))
+    return emitError() << "padded input or dilated kernel extent overflows "
+                          "int64 on spatial axis "
+                       << axis;
+  return success();
+}
+
 FailureOr<SmallVector<int64_t>>
 inferConvShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
                ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
@@ -114,8 +133,11 @@ inferConvShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
                        << " are not divisible by group " << group;
   SmallVector<int64_t> result = {input[0], weight[0]};
   for (size_t i = 0; i < spatial; ++i) {
-    int64_t padded = input[2 + i] + pads[i] + pads[spatial + i];
-    int64_t window = dilations[i] * (weight[2 + i] - 1) + 1;
+    int64_t padded, window;
+    if (failed(windowExtents(input[2 + i], pads[i], pads[spatial + i],
+                             dilations[i], weight[2 + i], i, padded, window,
+                             emitError)))
+      return failure();
     if (padded < window)
       return emitError() << "kernel extent " << window << " exceeds padded "
                          << "input extent " << padded << " on spatial axis "
@@ -130,7 +152,7 @@ int64_t pooledSize(int64_t in, int64_t kernel, int64_t stride,
                    bool ceilMode) {
   int64_t window = dilation * (kernel - 1) + 1;
   int64_t span = in + padBegin + padEnd - window;
-  int64_t out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
+  int64_t out = span / stride + (ceilMode && span % stride != 0 ? 1 : 0) + 1;
   // ONNX (like PyTorch) drops a last window that would start in the end pad.
   if (ceilMode && (out - 1) * stride >= in + padBegin)
     --out;
@@ -156,8 +178,12 @@ inferPoolShape(ArrayRef<int64_t> input, ArrayRef<int64_t> kernel,
   for (size_t i = 0; i < spatial; ++i) {
     if (kernel[i] <= 0)
       return emitError() << "kernel_shape must be positive, got " << kernel[i];
-    int64_t window = dilations[i] * (kernel[i] - 1) + 1;
-    if (input[2 + i] + pads[i] + pads[spatial + i] < window)
+    int64_t padded, window;
+    if (failed(windowExtents(input[2 + i], pads[i], pads[spatial + i],
+                             dilations[i], kernel[i], i, padded, window,
+                             emitError)))
+      return failure();
+    if (padded < window)
       return emitError() << "pooling window " << window
                          << " exceeds padded input on spatial axis " << i;
     result.push_back(pooledSize(input[2 + i], kernel[i], strides[i], pads[i],

@@ -460,8 +460,13 @@ EinsumPlan planEinsum(llvm::StringRef equation,
   };
   for (auto [term, operand] : llvm::zip(terms, operands))
     for (auto [j, c] : llvm::enumerate(term)) {
+      // A letter takes its non-broadcast extent (which may be 0); the
+      // initial 1 stands for "only broadcast so far".
       int64_t &size = plan.sizes[slot(c)];
-      size = std::max(size, operand->shape[j]);
+      if (size == 1)
+        size = operand->shape[j];
+      else if (operand->shape[j] != 1)
+        size = std::max(size, operand->shape[j]);
     }
   for (auto [term, operand] : llvm::zip(terms, operands)) {
     EinsumTerm t;
