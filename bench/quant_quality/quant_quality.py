@@ -14,8 +14,9 @@ and compares the outputs with `kiln run MODEL` (float32, the reference
 evaluator, which agrees with onnxruntime to ~1e-6: models.transformer-blocks):
 
 * output SQNR = 10 log10(sum f^2 / sum (f - q)^2) over all test samples,
-  and the mean per-sample cosine similarity (MiniLM: the sentence
-  embeddings);
+  and the mean per-sample cosine similarity (MiniLM: the
+  sentence_embedding output alone, as the issue asks; the blocks: every
+  output);
 * per-layer SQNR from the report (each quantized layer's output against
   its float output on the calibration data): minimum and median, and the
   per-layer table of the decoder block;
@@ -75,7 +76,9 @@ def model_table(args) -> dict:
             minilm / "build/minilm_l6_v2_s64.onnx",
             "calib": minilm / "calib.npz",
             "test": minilm / "test.npz",
-            "kind": "all-MiniLM-L6-v2, real weights, real sentences",
+            "kind": "all-MiniLM-L6-v2, real weights, real sentences; "
+                    "figures on the sentence_embedding output",
+            "outputs": ["sentence_embedding"],
             "samples": args.minilm_samples,
         },
     }
@@ -112,11 +115,14 @@ def run_kiln(kiln: str, model: dict, scheme: str, work: Path) -> dict:
     return result
 
 
-def compare(reference: str, quantized: str) -> tuple[float, float]:
+def compare(reference: str, quantized: str,
+            names: list[str] | None = None) -> tuple[float, float]:
+    """Output SQNR and mean per-sample cosine over the outputs |names|
+    (all outputs when None)."""
     with np.load(reference) as f, np.load(quantized) as q:
         signal = noise = 0.0
         cosines = []
-        for name in f.files:
+        for name in names or f.files:
             a = f[name].astype(np.float64)
             b = q[name].astype(np.float64)
             signal += float((a * a).sum())
@@ -199,7 +205,8 @@ def main() -> int:
                 if "error" in r or "error" in ref:
                     row["error"] = r.get("error") or ref.get("error")
                 else:
-                    row["sqnr"], row["cosine"] = compare(ref["outputs"], r["outputs"])
+                    row["sqnr"], row["cosine"] = compare(ref["outputs"], r["outputs"],
+                                                          models[name].get("outputs"))
                     row.update(layer_stats(r.get("report")))
                     row["report"] = r.get("report")
                 table.setdefault(name, {})[scheme] = row

@@ -63,6 +63,56 @@ Result<LowRankSplit> lowRankSplit(MatrixRef w, int64_t rank) {
   return split;
 }
 
+/// Returns ||a - b - c||_F^2 in double.
+static double residualError(MatrixRef a, const Matrix &b, const Matrix &c) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < a.size(); ++i) {
+    double d = static_cast<double>(a.data[i]) - b.data[i] - c.data[i];
+    sum += d * d;
+  }
+  return sum;
+}
+
+Result<LowRankSplit> refineLowRankSplit(MatrixRef w, int64_t rank,
+                                        const ResidualQuantizer &quantize,
+                                        int iterations) {
+  if (iterations < 0)
+    return Status::error("low-rank refinement iterations must be >= 0, got " +
+                         std::to_string(iterations));
+  Result<LowRankSplit> best = lowRankSplit(w, rank);
+  if (!best || rank == 0 || iterations == 0)
+    return best;
+  Result<Matrix> q = quantize(best->residual);
+  if (!q)
+    return q.status();
+  double bestError = residualError(w, lowRankProduct(*best), *q);
+  std::vector<double> sigma = best->singularValues;
+  Matrix target(w.rows, w.cols);
+  for (int it = 0; it < iterations; ++it) {
+    // The low-rank branch absorbs what the quantized residual misses.
+    for (int64_t i = 0; i < w.size(); ++i)
+      target.data[i] = w.data[i] - q->data[i];
+    Result<LowRankSplit> next = lowRankSplit(target, rank);
+    if (!next)
+      return next.status();
+    Matrix product = lowRankProduct(*next);
+    for (int64_t i = 0; i < w.size(); ++i)
+      next->residual.data[i] = static_cast<float>(
+          static_cast<double>(w.data[i]) - product.data[i]);
+    q = quantize(next->residual);
+    if (!q)
+      return q.status();
+    double error = residualError(w, product, *q);
+    if (error >= bestError)
+      break;
+    bestError = error;
+    best = next.take();
+  }
+  // Report the spectrum of W itself, not of the last target.
+  best->singularValues = std::move(sigma);
+  return best;
+}
+
 Matrix lowRankProduct(const LowRankSplit &split) {
   const int64_t n = split.l1.rows, k = split.l2.cols, r = split.rank();
   Matrix out(n, k);

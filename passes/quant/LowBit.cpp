@@ -318,7 +318,12 @@ private:
   void smoothAttention(Attention &attention);
   void smoothGroup(Group &group);
   LogicalResult foldSmoothing(Group &group);
-  Result<kq::Matrix> emulate(kq::MatrixRef x, kq::MatrixRef w) const;
+  Result<kq::Matrix> emulate(kq::MatrixRef x, kq::MatrixRef w,
+                             bool refine = false) const;
+  /// SVDQuant's split of |w| at rank |r|, refined against the scheme's
+  /// weight quantizer when |refine| (svd-iterations).
+  Result<kq::LowRankSplit> splitWeight(kq::MatrixRef w, int64_t r,
+                                       bool refine) const;
   LogicalResult emitLinear(Linear &l, LayerReport &report);
   void writeBackFloat(Linear &l);
   void insertKvQuant(Attention &attention);
@@ -408,8 +413,25 @@ LogicalResult KilnQuantizeLowBitPass::calibrate(func::FuncOp func) {
   return success();
 }
 
+Result<kq::LowRankSplit>
+KilnQuantizeLowBitPass::splitWeight(kq::MatrixRef w, int64_t r,
+                                    bool refine) const {
+  if (!refine)
+    return kq::lowRankSplit(w, r);
+  auto quantize = [&](kq::MatrixRef residual) -> Result<kq::Matrix> {
+    auto q = kq::quantizeLowBitWeights(residual, config.weight,
+                                       config.weightGroup, metric);
+    if (!q)
+      return q.status();
+    return q->dequantize();
+  };
+  return kq::refineLowRankSplit(w, r, quantize,
+                                static_cast<int>(svdIterations));
+}
+
 Result<kq::Matrix> KilnQuantizeLowBitPass::emulate(kq::MatrixRef x,
-                                                   kq::MatrixRef w) const {
+                                                   kq::MatrixRef w,
+                                                   bool refine) const {
   kq::ActQuant act{config.act, config.actGroup, metric};
   if (!config.lowRank) {
     auto q = kq::quantizeLowBitWeights(w, config.weight, config.weightGroup,
@@ -419,7 +441,7 @@ Result<kq::Matrix> KilnQuantizeLowBitPass::emulate(kq::MatrixRef x,
     return kq::lowBitLinearForward(x, *q, act);
   }
   int64_t r = std::min<int64_t>(rank, std::min(w.rows, w.cols));
-  auto split = kq::lowRankSplit(w, r);
+  auto split = splitWeight(w, r, refine);
   if (!split)
     return split.status();
   auto q = kq::quantizeLowBitWeights(split->residual, config.weight,
@@ -672,7 +694,7 @@ LogicalResult KilnQuantizeLowBitPass::emitLinear(Linear &l,
   int64_t r = 0;
   if (config.lowRank) {
     r = std::min<int64_t>(rank, std::min(n, k));
-    auto s = kq::lowRankSplit(l.weight, r);
+    auto s = splitWeight(l.weight, r, /*refine=*/true);
     if (!s) {
       l.op->emitRemark("layer stays float: ")
           << s.status().diagnostics().front().message;
@@ -907,6 +929,10 @@ void KilnQuantizeLowBitPass::runOnOperation() {
     func.emitError("rank must be positive, got ") << rank;
     return signalPassFailure();
   }
+  if (svdIterations < 0 || svdIterations > 64) {
+    func.emitError("svd-iterations must be in [0, 64], got ") << svdIterations;
+    return signalPassFailure();
+  }
   if (kvBits != 16 && kvBits != 8 && kvBits != 4) {
     func.emitError("kv-bits must be 16, 8 or 4, got ") << kvBits;
     return signalPassFailure();
@@ -1005,7 +1031,8 @@ void KilnQuantizeLowBitPass::runOnOperation() {
         if (!g.scales.empty())
           xs = kq::smoothActivations(x, g.scales);
         Result<kq::Matrix> y =
-            xs ? emulate(*xs, l->weight) : Result<kq::Matrix>(xs.status());
+            xs ? emulate(*xs, l->weight, /*refine=*/true)
+               : Result<kq::Matrix>(xs.status());
         if (ref && y)
           report.sqnrDb =
               kq::sqnrDb(ref->data.data(), y->data.data(), y->data.size());

@@ -151,6 +151,9 @@ def KilnQuantizeLowBitPass : Pass<"kiln-quantize-lowbit", "func::FuncOp"> {
            "Calibration data (needed by smoothing, SVDQuant and kv-bits)">,
     Option<"rank", "rank", "int64_t", "32",
            "Rank of the SVDQuant low-rank branch">,
+    Option<"svdIterations", "svd-iterations", "int64_t", "4",
+           "Quantization-aware refinements of the SVDQuant split (0: plain "
+           "truncated SVD); the alpha search uses the plain split">,
     Option<"smoothAlpha", "smooth-alpha", "std::string", "\"auto\"",
            "Smoothing alpha: auto (searched per layer) or a number in [0, 1]">,
     Option<"fp4Error", "fp4-error", "std::string", "\"mse\"",

@@ -17,6 +17,8 @@
 
 #include "TestUtil.h"
 
+#include <cstdio>
+
 using namespace kiln;
 using namespace kiln::quant;
 using namespace kiln::quant::test;
@@ -112,6 +114,39 @@ TEST(QuantSvdQuant, RankZeroIsPlainW4A4) {
   EXPECT_EQ(y4.rows, 8);
   EXPECT_EQ(y4.cols, 16);
   EXPECT_FALSE(svdQuantForward(randomMatrix(2, 64, 47), q4, spec).succeeded());
+}
+
+TEST(QuantSvdQuant, RefinementNeverRaisesTheWeightError) {
+  // A weight with a few large columns (smoothing moves activation outliers
+  // there) on top of noise, so the 4-bit residual matters.
+  Matrix w = withOutlierColumns(randomMatrix(96, 128, 48, 0.1f), {3, 60, 99},
+                                12.0f);
+  const QuantSpec spec = QuantSpec::int4GroupSym(64);
+  ResidualQuantizer quantize = [&](MatrixRef r) { return fakeQuantize(r, spec); };
+  auto error = [&](const LowRankSplit &s) {
+    Matrix q = fakeQuantize(s.residual, spec).take();
+    Matrix low = lowRankProduct(s);
+    for (size_t i = 0; i < q.data.size(); ++i)
+      q.data[i] += low.data[i];
+    return frobeniusDiff(q, w);
+  };
+  KILN_ASSERT_OK_AND_ASSIGN(plain, lowRankSplit(w, 8));
+  KILN_ASSERT_OK_AND_ASSIGN(same, refineLowRankSplit(w, 8, quantize, 0));
+  EXPECT_EQ(same.l1.data, plain.l1.data) << "0 iterations is the plain split";
+  KILN_ASSERT_OK_AND_ASSIGN(refined, refineLowRankSplit(w, 8, quantize, 6));
+  const double before = error(plain), after = error(refined);
+  std::printf("weight error of W4 + rank 8: plain %.5f, refined %.5f\n",
+              before, after);
+  EXPECT_LE(after, before);
+  EXPECT_LT(after, 0.97 * before) << "alternation should gain on this weight";
+  // The split stays a split: L1 L2 + R is W, the factors are fp16 values.
+  Matrix product = lowRankProduct(refined);
+  for (size_t i = 0; i < product.data.size(); ++i)
+    ASSERT_NEAR(product.data[i] + refined.residual.data[i], w.data[i], 1e-5);
+  for (float v : refined.l1.data)
+    ASSERT_EQ(roundToHalf(v), v);
+  EXPECT_EQ(refined.singularValues, plain.singularValues);
+  EXPECT_FALSE(refineLowRankSplit(w, 8, quantize, -1).succeeded());
 }
 
 /// Returns a layer whose activations have persistent outlier channels and
