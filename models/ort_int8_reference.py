@@ -34,26 +34,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
-from onnxruntime.quantization import (  # noqa: E402
-    CalibrationDataReader,
-    CalibrationMethod,
-    QuantFormat,
-    QuantType,
-    quantize_static,
-)
-from onnxruntime.quantization.shape_inference import quant_pre_process  # noqa: E402
-
 MODELS = Path(__file__).resolve().parent
-
-
-class Reader(CalibrationDataReader):
-    """Feeds calibration inputs one at a time (the models have batch 1)."""
-
-    def __init__(self, x: np.ndarray):
-        self._it = iter([{"input": x[i : i + 1]} for i in range(len(x))])
-
-    def get_next(self):
-        return next(self._it, None)
+sys.path.insert(0, str(MODELS))
+from ort_quant import quantize_qdq  # noqa: E402
 
 
 def run(path: Path, x: np.ndarray) -> np.ndarray:
@@ -85,18 +68,7 @@ def main() -> int:
         for model in models:
             calib = np.load(data_for(model, "calib"))["input"]
             test = np.load(data_for(model, "test"))
-            pre, q8 = Path(tmp) / "pre.onnx", Path(tmp) / "q8.onnx"
-            quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)
-            quantize_static(
-                str(pre),
-                str(q8),
-                Reader(calib),
-                quant_format=QuantFormat.QDQ,
-                per_channel=True,
-                activation_type=QuantType.QInt8,
-                weight_type=QuantType.QInt8,
-                calibrate_method=CalibrationMethod.MinMax,
-            )
+            q8 = quantize_qdq(model, calib, Path(tmp))
             xt = test["input"]
             ft, qt = run(model, xt), run(q8, xt)
             fc, qc = run(model, calib), run(q8, calib)

@@ -54,17 +54,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
-from onnxruntime.quantization import (  # noqa: E402
-    CalibrationDataReader,
-    CalibrationMethod,
-    QuantFormat,
-    QuantType,
-    quantize_static,
-)
-from onnxruntime.quantization.shape_inference import quant_pre_process  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
+sys.path.insert(0, str(MODELS))
+from ort_quant import quantize_qdq  # noqa: E402
 DIGITS = MODELS / "digits" / "digits_cnn_b1.onnx"
 TINYML = ["ds_cnn_kws", "resnet8_cifar", "mobilenetv1_025", "mobilenetv2_035_96",
           "mcunet_blocks", "fc_autoencoder"]
@@ -121,33 +114,6 @@ def kiln_run(kiln: str, model: Path, inputs: Path, work: Path, tag: str,
 # --------------------------------------------------------------------------
 # onnxruntime
 # --------------------------------------------------------------------------
-
-class Reader(CalibrationDataReader):
-    """Feeds calibration inputs one at a time (the models have batch 1)."""
-
-    def __init__(self, x: np.ndarray):
-        self._it = iter([{"input": x[i : i + 1]} for i in range(len(x))])
-
-    def get_next(self):
-        return next(self._it, None)
-
-
-def ort_quantize(model: Path, calib: np.ndarray, work: Path, tag: str,
-                 method: str = "minmax", activation_type=QuantType.QInt8) -> Path:
-    """onnxruntime's static QDQ quantization (see the file comment)."""
-    pre, q8 = work / f"{tag}-pre.onnx", work / f"{tag}-qdq.onnx"
-    quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)
-    extra = {}
-    calibrate = CalibrationMethod.MinMax
-    if method == "percentile":
-        calibrate = CalibrationMethod.Percentile
-        extra = {"CalibPercentile": 99.99}
-    quantize_static(str(pre), str(q8), Reader(calib), quant_format=QuantFormat.QDQ,
-                    per_channel=True, activation_type=activation_type,
-                    weight_type=QuantType.QInt8, calibrate_method=calibrate,
-                    extra_options=extra)
-    return q8
-
 
 def ort_session(path: Path) -> ort.InferenceSession:
     opts = ort.SessionOptions()
@@ -240,7 +206,7 @@ def bench_digits(kiln: str, work: Path, lines: list[str]) -> dict:
         rows.append((f"Kiln, {label}", accuracy(q, labels), agreement(f, q), sqnr(f, q)))
         layers[f"Kiln {observer}"] = per_layer(manifest, acts, float_acts)
     for method in ["minmax", "percentile"]:
-        qdq = ort_quantize(DIGITS, calib, work, f"digits-ort-{method}", method)
+        qdq = quantize_qdq(DIGITS, calib, work, f"digits-ort-{method}", method=method)
         q = ort_run(qdq, x)
         label = "MinMax" if method == "minmax" else "Percentile 99.99"
         rows.append((f"onnxruntime, {label}", accuracy(q, labels), agreement(f, q), sqnr(f, q)))
@@ -333,7 +299,7 @@ def bench_tinyml(kiln: str, work: Path, names: list[str], lines: list[str]) -> d
                 kiln, model, both_path, work, f"{name}-{observer}",
                 ["--calibration", str(calib_path), "--observer", observer, *extra])
         for method in ["minmax", "percentile"]:
-            qdq = ort_quantize(model, calib, work, f"{name}-ort-{method}", method)
+            qdq = quantize_qdq(model, calib, work, f"{name}-ort-{method}", method=method)
             outs[f"ORT {method}"] = ort_run(qdq, x)
         nt = len(xt)
         row = {"model": name, "n_test": nt, "n_eval": len(xe), "classifier": classifier}

@@ -52,14 +52,8 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 from onnx import helper, numpy_helper  # noqa: E402
-from onnxruntime.quantization import (  # noqa: E402
-    CalibrationDataReader,
-    CalibrationMethod,
-    QuantFormat,
-    QuantType,
-    quantize_static,
-)
-from onnxruntime.quantization.shape_inference import quant_pre_process  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
+from ort_quant import quantize_qdq  # noqa: E402
 
 # Kiln's int8 layer kernels (plus the requantization that puts a softmax on
 # a QDQ model's own output grid).
@@ -76,14 +70,6 @@ def run(cmd, timeout=600, cwd=None):
         sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
         sys.exit(1)
     return result
-
-
-class Reader(CalibrationDataReader):
-    def __init__(self, x: np.ndarray, name: str):
-        self._it = iter([{name: x[i : i + 1]} for i in range(len(x))])
-
-    def get_next(self):
-        return next(self._it, None)
 
 
 def session(model) -> ort.InferenceSession:
@@ -132,12 +118,7 @@ def main() -> int:
     shift = 128 if unsigned else 0  # uint8 values are int8 values + 128
 
     # 1. onnxruntime's QDQ model.
-    pre, qdq_path = work / "pre.onnx", work / "qdq.onnx"
-    quant_pre_process(args.model, str(pre), skip_symbolic_shape=True)
-    quantize_static(str(pre), str(qdq_path), Reader(calib, "input"),
-                    quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8 if unsigned else QuantType.QInt8,
-                    weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
+    qdq_path = quantize_qdq(args.model, calib, work, "ort", unsigned=unsigned)
     qdq = onnx.load(str(qdq_path))
     producer, inits = tensor_info(qdq)
     ort_out = np.concatenate([session(qdq).run(None, {"input": x[i : i + 1]})[0]
