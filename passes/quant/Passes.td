@@ -114,7 +114,9 @@ def KilnQuantizeLowBitPass : Pass<"kiln-quantize-lowbit", "func::FuncOp"> {
     weights as final.
 
     SVDQuant (`w4a4-svd`): after smoothing, `W = L1 L2 + R` (truncated SVD
-    of rank `rank`, factors rounded to fp16 values); `R` becomes the
+    of rank `rank`, factors rounded to fp16 values, then `svd-iterations`
+    quantization-aware refinements L = SVD_r(W - Q(R)) keeping the lowest
+    weight error); `R` becomes the
     low-bit linear and the low-rank branch stays in the graph as two
     `kiln.matmul`s with float32 constants holding the fp16 values, marked
     `kiln.lowrank = "down"` (`x_s L2^T`, `[K, r]`) and `"up"` (`[r, N]`),
