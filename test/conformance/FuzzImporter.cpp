@@ -227,8 +227,10 @@ void mutateModel(onnx::ModelProto &model, Rng &rng) {
       break;
     onnx::NodeProto &node = *graph.mutable_node(pick(rng, nodes));
     std::vector<std::string> names = valueNames(graph);
-    std::string name = rng() % 5 == 0 ? std::string(rng() % 2 ? "" : "?")
-                                      : names[pick(rng, names.size())];
+    // A graph of output-less nodes has no value names at all.
+    std::string name = rng() % 5 == 0 || names.empty()
+                           ? std::string(rng() % 2 ? "" : "?")
+                           : names[pick(rng, names.size())];
     if (node.input_size() && rng() % 3)
       node.set_input(pick(rng, node.input_size()), name);
     else
