@@ -551,38 +551,33 @@ FailureOr<bool> depthSpaceMode(NodeImporter &n, bool hasMode) {
   return mode == "CRD";
 }
 
-LogicalResult convertDepthToSpace(NodeImporter &n) {
-  auto crd = depthSpaceMode(n, n.version() >= 11);
+/// DepthToSpace (toSpace) and SpaceToDepth: the same attributes, shape
+/// rule and op form; |modeSince| is the opset that gave the op `mode`.
+template <typename OpT>
+LogicalResult convertDepthSpace(NodeImporter &n, bool toSpace,
+                                int64_t modeSince) {
+  auto crd = depthSpaceMode(n, n.version() >= modeSince);
   if (failed(crd))
     return failure();
   int64_t blocksize = n.getInt("blocksize", 0);
-  auto shape = inferDepthSpaceShape(n.inputShape(0), blocksize,
-                                    /*toSpace=*/true, n.errorFn());
+  auto shape = inferDepthSpaceShape(n.inputShape(0), blocksize, toSpace,
+                                    n.errorFn());
   if (failed(shape))
     return failure();
   OpBuilder &b = n.builder();
-  n.setOutput(0, DepthToSpaceOp::create(
-                     b, n.loc(), n.tensorType(*shape, n.inputElementType(0)),
-                     n.input(0), b.getI64IntegerAttr(blocksize),
-                     b.getBoolAttr(*crd)));
+  n.setOutput(0, OpT::create(b, n.loc(),
+                             n.tensorType(*shape, n.inputElementType(0)),
+                             n.input(0), b.getI64IntegerAttr(blocksize),
+                             b.getBoolAttr(*crd)));
   return success();
 }
 
+LogicalResult convertDepthToSpace(NodeImporter &n) {
+  return convertDepthSpace<DepthToSpaceOp>(n, /*toSpace=*/true, 11);
+}
+
 LogicalResult convertSpaceToDepth(NodeImporter &n) {
-  auto crd = depthSpaceMode(n, n.version() >= 28);
-  if (failed(crd))
-    return failure();
-  int64_t blocksize = n.getInt("blocksize", 0);
-  auto shape = inferDepthSpaceShape(n.inputShape(0), blocksize,
-                                    /*toSpace=*/false, n.errorFn());
-  if (failed(shape))
-    return failure();
-  OpBuilder &b = n.builder();
-  n.setOutput(0, SpaceToDepthOp::create(
-                     b, n.loc(), n.tensorType(*shape, n.inputElementType(0)),
-                     n.input(0), b.getI64IntegerAttr(blocksize),
-                     b.getBoolAttr(*crd)));
-  return success();
+  return convertDepthSpace<SpaceToDepthOp>(n, /*toSpace=*/false, 28);
 }
 
 LogicalResult convertTrilu(NodeImporter &n) {

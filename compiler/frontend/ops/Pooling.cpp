@@ -38,15 +38,33 @@ FailureOr<WindowAttrs> poolWindow(NodeImporter &n, bool allowInt) {
   return readWindowAttrs(n, x.drop_front(2), kernel);
 }
 
-LogicalResult convertMaxPool(NodeImporter &n) {
-  auto w = poolWindow(n, /*allowInt=*/n.version() >= 12);
+/// The window, ceil_mode and output shape of a windowed pooling node.
+struct PoolGeometry {
+  WindowAttrs w;
+  bool ceil = false;
+  SmallVector<int64_t> shape;
+};
+
+FailureOr<PoolGeometry> poolGeometry(NodeImporter &n, bool allowInt) {
+  auto w = poolWindow(n, allowInt);
   if (failed(w))
     return failure();
-  bool ceil = n.getInt("ceil_mode", 0) != 0;
-  auto shape = inferPoolShape(n.inputShape(0), w->kernel, w->strides, w->pads,
-                              w->dilations, ceil, n.errorFn());
+  PoolGeometry g{*w, n.getInt("ceil_mode", 0) != 0, {}};
+  auto shape = inferPoolShape(n.inputShape(0), g.w.kernel, g.w.strides,
+                              g.w.pads, g.w.dilations, g.ceil, n.errorFn());
   if (failed(shape))
     return failure();
+  g.shape = std::move(*shape);
+  return g;
+}
+
+LogicalResult convertMaxPool(NodeImporter &n) {
+  auto g = poolGeometry(n, /*allowInt=*/n.version() >= 12);
+  if (failed(g))
+    return failure();
+  const WindowAttrs *w = &g->w;
+  bool ceil = g->ceil;
+  auto *shape = &g->shape;
   OpBuilder &b = n.builder();
   auto type = n.tensorType(*shape, n.inputElementType(0));
   if (n.hasOutput(1)) {
@@ -74,14 +92,12 @@ LogicalResult convertMaxPool(NodeImporter &n) {
 }
 
 LogicalResult convertAveragePool(NodeImporter &n) {
-  auto w = poolWindow(n, false);
-  if (failed(w))
+  auto g = poolGeometry(n, /*allowInt=*/false);
+  if (failed(g))
     return failure();
-  bool ceil = n.getInt("ceil_mode", 0) != 0;
-  auto shape = inferPoolShape(n.inputShape(0), w->kernel, w->strides, w->pads,
-                              w->dilations, ceil, n.errorFn());
-  if (failed(shape))
-    return failure();
+  const WindowAttrs *w = &g->w;
+  bool ceil = g->ceil;
+  auto *shape = &g->shape;
   OpBuilder &b = n.builder();
   n.setOutput(0, AvgPoolOp::create(
                      b, n.loc(), n.tensorType(*shape, n.inputElementType(0)),
@@ -94,14 +110,12 @@ LogicalResult convertAveragePool(NodeImporter &n) {
 }
 
 LogicalResult convertLpPool(NodeImporter &n) {
-  auto w = poolWindow(n, false);
-  if (failed(w))
+  auto g = poolGeometry(n, /*allowInt=*/false);
+  if (failed(g))
     return failure();
-  bool ceil = n.getInt("ceil_mode", 0) != 0;
-  auto shape = inferPoolShape(n.inputShape(0), w->kernel, w->strides, w->pads,
-                              w->dilations, ceil, n.errorFn());
-  if (failed(shape))
-    return failure();
+  const WindowAttrs *w = &g->w;
+  bool ceil = g->ceil;
+  auto *shape = &g->shape;
   OpBuilder &b = n.builder();
   n.setOutput(0, LpPoolOp::create(
                      b, n.loc(), n.tensorType(*shape, n.inputElementType(0)),
