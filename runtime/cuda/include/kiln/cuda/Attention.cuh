@@ -279,7 +279,8 @@ __global__ void __launch_bounds__(Cfg::kThreads)
                                   Cfg::kCausal);
   const int numBlocks = schedule.count();
 
-  // The K/V tile load: the one place a quantized-KV variant changes.
+  // The K/V tile load: the one place a quantized-KV variant changes
+  // (fp16: cp.async copies; KV4: dequantize into the same tiles).
   const int64_t kvParam = (int64_t(b) * a.kvHeads + kvHead) * a.seqK;
   auto loadKv = [&](uint32_t tile, bool isV, int j) {
     const int64_t stride = isV ? a.vRowStride : a.kRowStride;
@@ -300,7 +301,6 @@ __global__ void __launch_bounds__(Cfg::kThreads)
                                  stride, a.seqK - j * kBN);
     }
   };
-
 
   detail::loadRows<Cfg, Cfg::kBlockM>(sQ, q, a.qRowStride, a.seqQ - m0);
   ptx::cpAsyncCommit();
