@@ -716,6 +716,18 @@ TEST(GpuLowBit, Kv4PackingMatchesQuant) {
           const float want = fq->at(r, d);
           ASSERT_EQ(std::memcmp(&got, &want, 4), 0) << r << "," << d;
         }
+        // The kernel's path: 32-bit words of the row, decoded 8 at a time.
+        for (int w = 0; w < D / 8; ++w) {
+          uint32_t word;
+          std::memcpy(&word, &p->codes[size_t(r) * D / 2 + size_t(w) * 4], 4);
+          float x8[8];
+          kc::kv4DecodeWord(word, p->zeros[size_t(r)], p->scales[size_t(r)],
+                            x8);
+          for (int e = 0; e < 8; ++e) {
+            const float want = fq->at(r, 8 * w + e);
+            ASSERT_EQ(std::memcmp(&x8[e], &want, 4), 0) << r << "," << 8 * w + e;
+          }
+        }
       }
     }
   }

@@ -76,6 +76,7 @@
 #define KILN_RUNTIME_CUDA_INCLUDE_KILN_CUDA_ATTENTION_CUH
 
 #include "kiln/cuda/Numeric.h"
+#include "kiln/cuda/Packing.h"
 #include "kiln/cuda/Ptx.cuh"
 #include "kiln/cuda/Tile.h"
 
@@ -224,14 +225,12 @@ KILN_DEVICE void loadRowsInt4(uint32_t tile, const uint8_t *src,
     const uint32_t words[4] = {w.x, w.y, w.z, w.w};
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
+      float x[8];
+      kv4DecodeWord(words[i], z, s, x);
       uint32_t h[4];
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        // Nibble n of the little-endian word is element n (8 per word).
-        const int q0 = int((words[i] >> (8 * e)) & 15u);
-        const int q1 = int((words[i] >> (8 * e + 4)) & 15u);
-        h[e] = ok ? ptx::packHalf2(float(q0 - z) * s, float(q1 - z) * s) : 0u;
-      }
+      for (int e = 0; e < 4; ++e)
+        h[e] = ok ? ptx::packHalf2(x[2 * e], x[2 * e + 1]) : 0u;
       ptx::stShared128(tile + swizzleOffset<Cfg::kRowBytes>(r, piece * 4 + i),
                        h[0], h[1], h[2], h[3]);
     }

@@ -242,6 +242,15 @@ inline W4A4Packed packW4A4(const int8_t *q, const float *scale, int64_t rows,
   return p;
 }
 
+/// KV4 decode of one little-endian 32-bit word of a packed row (8 codes,
+/// nibble e = element e): out[e] = float(code_e - zero) * scale. The KV4
+/// attention loader runs this on each word of its 16-byte loads (word i of
+/// load p holds elements 32 p + 8 i .. + 7) before rounding to fp16.
+KILN_HD void kv4DecodeWord(uint32_t w, int zero, float scale, float (&out)[8]) {
+  for (int e = 0; e < 8; ++e)
+    out[e] = static_cast<float>(int((w >> (4 * e)) & 15u) - zero) * scale;
+}
+
 /// KV4-packed rows: [rows][headDim / 2] codes, one scale and zero per row.
 struct Kv4Packed {
   int64_t rows = 0;
