@@ -12,6 +12,12 @@
 // bench/gpu/bench_sdpa.py through the file named by $KILN_SDPA_TIMES
 // (lines "B H S D causal seconds"). Target: >= 70% of the roofline on H100.
 //
+// Second table: KV4 (KvFormat::kInt4Asym, 4-bit K/V with per-token scale
+// and zero) against fp16 K/V, both the mma.sync AttentionSm80 kernel, at
+// decoder shapes (32 heads, head_dim 128, seqQ 1..4096 queries over a
+// 512..8192 K/V cache, causal bottom-right aligned when seqQ > 1): time,
+// speed-up, and the K/V bytes each reads.
+//
 //===----------------------------------------------------------------------===//
 
 #include "BenchCommon.h"
@@ -42,6 +48,107 @@ __global__ void fillHalf(__half *p, size_t n, uint32_t seed) {
   h *= 0x5bd1e995u;
   h ^= h >> 15;
   p[i] = __float2half((float(h & 0xffff) / 65535.0f) * 2.0f - 1.0f);
+}
+
+__global__ void fillBytes(uint8_t *p, size_t n, uint32_t seed) {
+  const size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n)
+    return;
+  uint32_t h = uint32_t(i) * 2654435761u ^ seed;
+  h ^= h >> 13;
+  h *= 0x5bd1e995u;
+  h ^= h >> 15;
+  p[i] = uint8_t(h);
+}
+
+__global__ void fillKvParams(float *s, uint8_t *z, size_t n) {
+  const size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n)
+    return;
+  s[i] = 0.1f + 0.01f * float(i % 7);
+  z[i] = uint8_t(i % 16);
+}
+
+/// Times an AttentionSm80 decoder-shape launch (BHSD, H heads, kvHeads = H)
+/// with fp16 or KV4 K/V (Cfg::kKv).
+template <class Cfg>
+double timeDecoder(int B, int H, int Sq, int Sk) {
+  constexpr int D = Cfg::kHeadDim;
+  constexpr bool kKv4 = Cfg::kKv == KvFormat::kInt4Asym;
+  const size_t nq = size_t(B) * H * Sq * D, nkv = size_t(B) * H * Sk * D;
+  const size_t kvBytes = kKv4 ? nkv / 2 : nkv * 2;
+  const int copies = 2;
+  __half *q, *o;
+  KILN_BENCH_CHECK(cudaMalloc(&q, nq * 2));
+  KILN_BENCH_CHECK(cudaMalloc(&o, nq * 2));
+  fillHalf<<<unsigned((nq + 255) / 256), 256>>>(q, nq, 7);
+  std::vector<uint8_t *> k(copies), v(copies), kz(copies), vz(copies);
+  std::vector<float *> ks(copies), vs(copies);
+  const size_t rows = size_t(B) * H * Sk;
+  for (int c = 0; c < copies; ++c) {
+    KILN_BENCH_CHECK(cudaMalloc(&k[c], kvBytes));
+    KILN_BENCH_CHECK(cudaMalloc(&v[c], kvBytes));
+    KILN_BENCH_CHECK(cudaMalloc(&ks[c], rows * 4));
+    KILN_BENCH_CHECK(cudaMalloc(&vs[c], rows * 4));
+    KILN_BENCH_CHECK(cudaMalloc(&kz[c], rows));
+    KILN_BENCH_CHECK(cudaMalloc(&vz[c], rows));
+    if (kKv4) {
+      fillBytes<<<unsigned((kvBytes + 255) / 256), 256>>>(k[c], kvBytes, 20 + c);
+      fillBytes<<<unsigned((kvBytes + 255) / 256), 256>>>(v[c], kvBytes, 30 + c);
+    } else {
+      fillHalf<<<unsigned((nkv + 255) / 256), 256>>>(
+          reinterpret_cast<__half *>(k[c]), nkv, 20 + c);
+      fillHalf<<<unsigned((nkv + 255) / 256), 256>>>(
+          reinterpret_cast<__half *>(v[c]), nkv, 30 + c);
+    }
+    fillKvParams<<<unsigned((rows + 255) / 256), 256>>>(ks[c], kz[c], rows);
+    fillKvParams<<<unsigned((rows + 255) / 256), 256>>>(vs[c], vz[c], rows);
+  }
+  AttentionArgs a;
+  a.batch = B;
+  a.heads = a.kvHeads = H;
+  a.seqQ = Sq;
+  a.seqK = Sk;
+  a.qBatchStride = a.oBatchStride = int64_t(H) * Sq * D;
+  a.qHeadStride = a.oHeadStride = int64_t(Sq) * D;
+  a.qRowStride = a.oRowStride = D;
+  // fp16: elements; KV4: bytes of packed codes (D / 2 a row).
+  const int64_t row = kKv4 ? D / 2 : D;
+  a.kBatchStride = a.vBatchStride = int64_t(H) * Sk * row;
+  a.kHeadStride = a.vHeadStride = int64_t(Sk) * row;
+  a.kRowStride = a.vRowStride = row;
+  a.scale = 1.0f / std::sqrt(float(D));
+  a.q = reinterpret_cast<const uint16_t *>(q);
+  a.o = reinterpret_cast<uint16_t *>(o);
+  std::vector<AttentionArgs> args(copies, a);
+  for (int c = 0; c < copies; ++c) {
+    AttentionArgs &x = args[size_t(c)];
+    if (kKv4) {
+      x.k4 = k[c];
+      x.v4 = v[c];
+      x.kScale = ks[c];
+      x.vScale = vs[c];
+      x.kZero = kz[c];
+      x.vZero = vz[c];
+    } else {
+      x.k = reinterpret_cast<const uint16_t *>(k[c]);
+      x.v = reinterpret_cast<const uint16_t *>(v[c]);
+    }
+  }
+  const double t = timeLaunches(
+      [&](int i) { return AttentionSm80<Cfg>::run(args[size_t(i)], nullptr); },
+      copies, 5, 7);
+  for (int c = 0; c < copies; ++c) {
+    cudaFree(k[c]);
+    cudaFree(v[c]);
+    cudaFree(ks[c]);
+    cudaFree(vs[c]);
+    cudaFree(kz[c]);
+    cudaFree(vz[c]);
+  }
+  cudaFree(q);
+  cudaFree(o);
+  return t;
 }
 
 /// Measured dense fp16 tensor-core rate (FLOP/s): cuBLASLt 8192^3.
@@ -206,5 +313,41 @@ int main(int argc, char **argv) {
                    tera(flops, t80), tera(flops, ts), ratio(ts, t)});
       }
   emit(argc, argv, table.markdown());
+
+  // KV4 vs fp16 K/V at decoder shapes (AttentionSm80 on every GPU).
+  Table kv("KV4 vs fp16 K/V, AttentionSm80 (mma.sync), H = 32, D = 128, "
+           "microseconds; K/V MB = bytes of K and V read (KV4: codes + "
+           "float32 scales + uint8 zeros)",
+           {"B", "seqQ", "seqK", "causal", "fp16 us", "KV4 us",
+            "fp16 / KV4", "fp16 K/V MB", "KV4 K/V MB", "KV4 GB/s"});
+  std::vector<std::tuple<int, int, int>> dshapes = {
+      {1, 1, 512},    {1, 1, 4096},    {1, 1, 8192},    {8, 1, 512},
+      {8, 1, 4096},   {8, 1, 8192},    {4, 16, 4096},   {1, 512, 4096},
+      {1, 4096, 4096}, {2, 1024, 8192}};
+  if (quickMode())
+    dshapes = {{1, 1, 4096}, {8, 1, 8192}};
+  const int H = 32;
+  for (auto [B, Sq, Sk] : dshapes) {
+    using F = AttentionConfig<128, 128, 64, false>;
+    using Fc = AttentionConfig<128, 128, 64, true>;
+    using K4 = AttentionConfig<128, 128, 64, false, DenseSchedule,
+                               KvFormat::kInt4Asym>;
+    using K4c = AttentionConfig<128, 128, 64, true, DenseSchedule,
+                                KvFormat::kInt4Asym>;
+    const bool causal = Sq > 1;
+    const double tf = causal ? timeDecoder<Fc>(B, H, Sq, Sk)
+                             : timeDecoder<F>(B, H, Sq, Sk);
+    const double tq = causal ? timeDecoder<K4c>(B, H, Sq, Sk)
+                             : timeDecoder<K4>(B, H, Sq, Sk);
+    const double rows = double(B) * H * Sk;
+    const double fp16Bytes = 2.0 * rows * 128 * 2;
+    const double kv4Bytes = 2.0 * rows * (64 + 4 + 1);
+    kv.add({fmt("%d", B), fmt("%d", Sq), fmt("%d", Sk), causal ? "yes" : "no",
+            tf > 0 ? fmt("%.1f", tf * 1e6) : "n/a",
+            tq > 0 ? fmt("%.1f", tq * 1e6) : "n/a", ratio(tf, tq),
+            fmt("%.1f", fp16Bytes * 1e-6), fmt("%.1f", kv4Bytes * 1e-6),
+            tq > 0 ? fmt("%.0f", kv4Bytes / tq * 1e-9) : "n/a"});
+  }
+  emit(argc, argv, kv.markdown());
   return 0;
 }

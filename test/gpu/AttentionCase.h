@@ -7,6 +7,11 @@
 // compares with a float64 reference. Tolerance: relative Frobenius error
 // <= 2e-3 and every element within 4e-3 * max|ref| + 1e-2 |ref| (P is
 // rounded to fp16 before P V, as in every fp16 flash attention).
+// KV4 configurations (KvFormat::kInt4Asym): K and V are packed by packKv4
+// (the compiler's kv-bits 4 quantizer) and the reference attends over the
+// dequantized values float(q - zero) * scale rounded to fp16, as the kernel
+// writes its tiles; the tolerance is the same, since quantization error is
+// in both sides.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +22,7 @@
 #include "Reference.h"
 
 #include "kiln/cuda/Attention.cuh"
+#include "kiln/cuda/Packing.h"
 
 #include <cstdio>
 #include <string>
@@ -96,6 +102,39 @@ void runAttentionCase(TestReport &report, Rng &rng, const char *name,
         rowPtr.push_back(int32_t(cols.size()));
       }
   }
+  // KV4: pack every (batch, kv head) row block; codes keep the fp16 layout
+  // with byte strides (half the element strides), scales/zeros dense
+  // [batch][kvHeads][seqK]. kq / vq hold the values the kernel attends to.
+  constexpr bool kKv4 = Cfg::kKv == cuda::KvFormat::kInt4Asym;
+  std::vector<uint16_t> kq = k, vq = v;
+  std::vector<uint8_t> k4(kvCount / 2), v4(kvCount / 2), kz, vz;
+  std::vector<float> ks, vs;
+  if (kKv4) {
+    for (int b = 0; b < c.batch; ++b)
+      for (int h = 0; h < c.kvHeads; ++h) {
+        const int64_t base = b * a.kBatchStride + h * a.kHeadStride;
+        const cuda::Kv4Packed pk = cuda::packKv4(k.data() + base, c.seqK, D,
+                                                 a.kRowStride);
+        const cuda::Kv4Packed pv = cuda::packKv4(v.data() + base, c.seqK, D,
+                                                 a.vRowStride);
+        ks.insert(ks.end(), pk.scales.begin(), pk.scales.end());
+        kz.insert(kz.end(), pk.zeros.begin(), pk.zeros.end());
+        vs.insert(vs.end(), pv.scales.begin(), pv.scales.end());
+        vz.insert(vz.end(), pv.zeros.begin(), pv.zeros.end());
+        for (int j = 0; j < c.seqK; ++j)
+          for (int d = 0; d < D; ++d) {
+            const int64_t e = base + j * a.kRowStride + d;
+            if (d % 2 == 0) {
+              k4[size_t(e / 2)] = pk.codes[size_t(j) * D / 2 + d / 2];
+              v4[size_t(e / 2)] = pv.codes[size_t(j) * D / 2 + d / 2];
+            }
+            kq[size_t(e)] = floatToHalfBits(cuda::kv4Dequant(pk, j, d));
+            vq[size_t(e)] = floatToHalfBits(cuda::kv4Dequant(pv, j, d));
+          }
+      }
+  }
+  DeviceBuffer<uint8_t> dk4, dv4, dkz, dvz;
+  DeviceBuffer<float> dks, dvs;
   DeviceBuffer<uint16_t> dq, dk, dv, dout(qCount);
   DeviceBuffer<int32_t> dRowPtr, dCols;
   dq.upload(q);
@@ -110,6 +149,25 @@ void runAttentionCase(TestReport &report, Rng &rng, const char *name,
   a.o = dout.get();
   a.blockRowPtr = dRowPtr.get();
   a.blockCols = dCols.get();
+  if (kKv4) {
+    dk4.upload(k4);
+    dv4.upload(v4);
+    dks.upload(ks);
+    dvs.upload(vs);
+    dkz.upload(kz);
+    dvz.upload(vz);
+    a.k4 = dk4.get();
+    a.v4 = dv4.get();
+    a.kScale = dks.get();
+    a.vScale = dvs.get();
+    a.kZero = dkz.get();
+    a.vZero = dvz.get();
+    a.k = nullptr;
+    a.v = nullptr;
+    for (int64_t *st : {&a.kBatchStride, &a.kHeadStride, &a.kRowStride,
+                        &a.vBatchStride, &a.vHeadStride, &a.vRowStride})
+      *st /= 2; // bytes of packed codes
+  }
   KILN_CUDA_CHECK(Launcher::run(a, nullptr));
   KILN_CUDA_CHECK(cudaDeviceSynchronize());
   const std::vector<uint16_t> got = dout.download();
@@ -127,10 +185,13 @@ void runAttentionCase(TestReport &report, Rng &rng, const char *name,
               q[b * a.qBatchStride + h * a.qHeadStride + i * a.qRowStride + d]);
       for (int j = 0; j < c.seqK; ++j)
         for (int d = 0; d < D; ++d) {
-          kh[size_t(j) * D + d] = halfBitsToFloat(
-              k[b * a.kBatchStride + kvh * a.kHeadStride + j * a.kRowStride + d]);
-          vh[size_t(j) * D + d] = halfBitsToFloat(
-              v[b * a.vBatchStride + kvh * a.vHeadStride + j * a.vRowStride + d]);
+          // Element strides (KV4 halved a's to bytes).
+          const int64_t e = kKv4 ? 2 * (b * a.kBatchStride +
+                                        kvh * a.kHeadStride + j * a.kRowStride) + d
+                                 : b * a.kBatchStride + kvh * a.kHeadStride +
+                                       j * a.kRowStride + d;
+          kh[size_t(j) * D + d] = halfBitsToFloat(kq[size_t(e)]);
+          vh[size_t(j) * D + d] = halfBitsToFloat(vq[size_t(e)]);
         }
       attentionHead(c.seqQ, c.seqK, D, qh.data(), kh.data(), vh.data(),
                     double(a.scale), Cfg::kCausal, Cfg::kBlockM, Cfg::kBlockN,
@@ -149,7 +210,8 @@ void runAttentionCase(TestReport &report, Rng &rng, const char *name,
   const FloatCheck fc = compareFloat(g, want, 2e-3, 4e-3, 1e-2);
   char label[200];
   std::snprintf(label, sizeof label,
-                "%s b=%d h=%d kvh=%d sq=%d sk=%d %s%s", name, c.batch, c.heads,
+                "%s%s b=%d h=%d kvh=%d sq=%d sk=%d %s%s", name,
+                kKv4 ? " kv4" : "", c.batch, c.heads,
                 c.kvHeads, c.seqQ, c.seqK, c.bshd ? "bshd" : "bhsd",
                 sparse ? " block-sparse" : "");
   report.record(fc.ok, label, fc.ok ? "" : fc.describe());

@@ -57,6 +57,8 @@ cudaError_t compileAll(cudaStream_t s) {
   e = Softmax<int8_t>::run(sa, s);
   AttentionArgs aa;
   e = AttentionSm80<AttentionConfig<128, 128, 64, true>>::run(aa, s);
+  e = AttentionSm80<AttentionConfig<128, 128, 64, true, DenseSchedule,
+                                    KvFormat::kInt4Asym>>::run(aa, s);
   e = AttentionSm90<AttentionConfigSm90<128, true>>::run(aa, s);
   W4A8Args w8;
   e = GemmW4A8<TileW4A8Medium, Qoq>::run(w8, s);

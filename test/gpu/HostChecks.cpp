@@ -660,6 +660,79 @@ TEST(GpuLowBit, W4A4MatchesSvdQuant) {
                   1e-5 * (1.0 + std::fabs(want->at(m, n))));
 }
 
+/// KV4 (Attention.cuh, KvFormat::kInt4Asym): packKv4 reproduces
+/// kiln::quant's asymmetric group int4 with group = head_dim (what
+/// kiln-quantize-lowbit --kv-bits 4 inserts) bit for bit: codes, float32
+/// scales, zero points and the dequantized values, for float32 and fp16
+/// rows, with all-zero, one-signed, constant, outlier and half-step rows.
+TEST(GpuLowBit, Kv4PackingMatchesQuant) {
+  std::mt19937 rng(29);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int D : {64, 128}) {
+    const int rows = 40;
+    const int64_t stride = D + 8; // padded rows: the packer honours strides
+    std::vector<float> x(size_t(rows) * stride, 0.0f);
+    for (int r = 0; r < rows; ++r)
+      for (int d = 0; d < D; ++d) {
+        float v = normal(rng) * (r % 5 + 0.25f);
+        switch (r) {
+        case 0: v = 0.0f; break;                     // all zero: scale 1
+        case 1: v = std::fabs(v) + 0.5f; break;      // positive: zero 0
+        case 2: v = -std::fabs(v) - 0.5f; break;     // negative: zero 15
+        case 3: v = 2.5f; break;                     // constant
+        case 4: v = d == 7 ? 1000.0f : v; break;     // outlier
+        case 5: v = float(d % 16) - 7.5f; break;     // half steps (ties)
+        default: break;
+        }
+        // fp16-representable, as a KV cache holds fp16.
+        x[size_t(r) * stride + d] = kc::halfBitsToFloat(kc::floatToHalfBits(v));
+      }
+    std::vector<float> dense(size_t(rows) * D);
+    std::vector<uint16_t> half(size_t(rows) * stride, 0);
+    for (int r = 0; r < rows; ++r)
+      for (int d = 0; d < D; ++d) {
+        dense[size_t(r) * D + d] = x[size_t(r) * stride + d];
+        half[size_t(r) * stride + d] = kc::floatToHalfBits(x[size_t(r) * stride + d]);
+      }
+    Result<quant::GroupInt4> q = quant::quantizeGroupInt4(
+        quant::MatrixRef(dense.data(), rows, D), D, quant::Int4Kind::Asymmetric);
+    ASSERT_TRUE(q.succeeded());
+    Result<quant::Matrix> fq = quant::fakeQuantGroupInt4(
+        quant::MatrixRef(dense.data(), rows, D), D, quant::Int4Kind::Asymmetric);
+    ASSERT_TRUE(fq.succeeded());
+    const kc::Kv4Packed pf = kc::packKv4(x.data(), rows, D, stride);
+    const kc::Kv4Packed ph = kc::packKv4(half.data(), rows, D, stride);
+    for (const kc::Kv4Packed *p : {&pf, &ph}) {
+      ASSERT_EQ(p->codes.size(), size_t(rows) * D / 2);
+      for (int r = 0; r < rows; ++r) {
+        ASSERT_EQ(std::memcmp(&p->scales[size_t(r)], &q->scales[size_t(r)], 4), 0)
+            << "row " << r;
+        ASSERT_EQ(p->zeros[size_t(r)], q->zeros[size_t(r)]) << "row " << r;
+        for (int d = 0; d < D; ++d) {
+          const uint8_t byte = p->codes[size_t(r) * D / 2 + d / 2];
+          const int code = (d & 1) ? byte >> 4 : byte & 15;
+          ASSERT_EQ(code, q->values[size_t(r) * D + d]) << r << "," << d;
+          const float got = kc::kv4Dequant(*p, r, d);
+          const float want = fq->at(r, d);
+          ASSERT_EQ(std::memcmp(&got, &want, 4), 0) << r << "," << d;
+        }
+        // The kernel's path: 32-bit words of the row, decoded 8 at a time.
+        for (int w = 0; w < D / 8; ++w) {
+          uint32_t word;
+          std::memcpy(&word, &p->codes[size_t(r) * D / 2 + size_t(w) * 4], 4);
+          float x8[8];
+          kc::kv4DecodeWord(word, p->zeros[size_t(r)], p->scales[size_t(r)],
+                            x8);
+          for (int e = 0; e < 8; ++e) {
+            const float want = fq->at(r, 8 * w + e);
+            ASSERT_EQ(std::memcmp(&x8[e], &want, 4), 0) << r << "," << 8 * w + e;
+          }
+        }
+      }
+    }
+  }
+}
+
 /// The tile heuristic the code generator calls: skinny tiles for decode
 /// shapes, split-K only when tiles leave SMs idle, never more than K allows.
 TEST(GpuSelect, HeuristicIsSane) {

@@ -31,9 +31,40 @@
 //   attention (static block masks from the sparsity passes, CSR per head
 //   and query block) is one policy; others (sliding window, LServe
 //   streaming heads) are new policies.
-// - The K/V tile load is one function (loadKv): a quantized-KV variant
-//   (KV4/KV8) replaces it with a loader that dequantizes into the same
-//   shared-memory tiles.
+// - The K/V tile load is one function (loadKv), chosen by the KvFormat of
+//   the configuration. KvFormat::kFp16 copies fp16 rows by cp.async;
+//   KvFormat::kInt4Asym (KV4) reads 4-bit codes with per-token scales and
+//   zero points and dequantizes into the same swizzled fp16 tiles, so the
+//   block loop, the MMAs and the softmax are shared.
+//
+// KV4 format (KvFormat::kInt4Asym) -- exactly the compiler's
+// `kiln-quantize-lowbit --kv-bits 4` (passes/quant/LowBit.cpp inserts
+// kiln.fake_quant "int4-asym" on K^T along D and on V along D with
+// group_size = head_dim; the evaluator runs kiln::quant::fakeQuantGroupInt4,
+// compiler/quant/GroupInt4.h):
+// - granularity: one group per (batch, kv head, token), the head_dim values
+//   of that token's key (or value) row; K and V quantized separately.
+// - asymmetric uint4 codes 0..15 with a float32 scale and an integer zero
+//   point 0..15 per group: lo = min(0, min x), hi = max(0, max x);
+//   scale = float((double(hi) - double(lo)) / 15), 1 if that is 0;
+//   zero = clamp(round(-lo / scale), 0, 15);
+//   q = clamp(round(x / scale) + zero, 0, 15), round() half away from zero,
+//   x / scale one float32 division; dequantized x' = float(q - zero) * scale
+//   (one float32 product). The zero point is already an integer, so the
+//   compiler's format is consumed as is.
+// - memory (packKv4 of Packing.h): codes two per byte, element 2i in the
+//   low nibble (Kiln's nibble order), a row of head_dim / 2 bytes; a 16-byte
+//   load gives 32 codes = four 16-byte fp16 chunks of the tile. The row
+//   addressing reuses kBatchStride / kHeadStride / kRowStride (and the v
+//   ones), in BYTES, on k4 / v4. Scales (float32) and zeros (uint8) are
+//   dense [batch][kvHeads][seqK].
+// - the one difference from the evaluator: the kernel rounds x' to fp16
+//   (round to nearest even) when it writes the shared tile, since the
+//   tensor cores take fp16 (relative error <= 2^-11 on x'; the GPU test's
+//   reference applies the same rounding).
+// - the KV4 loader is synchronous (16-byte global loads, dequantize in
+//   registers, st.shared): the next block's load is no longer overlapped by
+//   cp.async. The K/V bytes read are ~3.6x fewer than fp16 (head_dim 128).
 //
 // Causal masks are aligned to the bottom right: query i sees key j iff
 // j <= i + (seqK - seqQ) (the convention of FlashAttention >= 2.1 and of
@@ -45,6 +76,7 @@
 #define KILN_RUNTIME_CUDA_INCLUDE_KILN_CUDA_ATTENTION_CUH
 
 #include "kiln/cuda/Numeric.h"
+#include "kiln/cuda/Packing.h"
 #include "kiln/cuda/Ptx.cuh"
 #include "kiln/cuda/Tile.h"
 
@@ -77,6 +109,15 @@ struct AttentionArgs {
   /// ascending, in units of the kernel's kBlockN.
   const int32_t *blockRowPtr = nullptr;
   const int32_t *blockCols = nullptr;
+  /// KvFormat::kInt4Asym only: packed codes (k / v unused; rows addressed by
+  /// the k / v strides in bytes), float32 scales and uint8 zero points,
+  /// dense [batch][kvHeads][seqK].
+  const uint8_t *k4 = nullptr;
+  const uint8_t *v4 = nullptr;
+  const float *kScale = nullptr;
+  const float *vScale = nullptr;
+  const uint8_t *kZero = nullptr;
+  const uint8_t *vZero = nullptr;
 };
 
 /// Visits every K/V block (up to the causal diagonal when causal).
@@ -112,10 +153,18 @@ struct BlockSparseSchedule {
   KILN_DEVICE int block(int i) const { return cols[i]; }
 };
 
+/// Storage of K and V in global memory (see the file comment).
+enum class KvFormat {
+  kFp16,
+  /// KV4: asymmetric uint4 per token, float32 scale, uint8 zero point.
+  kInt4Asym,
+};
+
 /// Compile-time shape of an attention kernel.
 template <int HEAD_DIM, int BLOCK_M, int BLOCK_N, bool CAUSAL,
-          class SCHEDULE = DenseSchedule>
+          class SCHEDULE = DenseSchedule, KvFormat KV = KvFormat::kFp16>
 struct AttentionConfig {
+  static constexpr KvFormat kKv = KV;
   static constexpr int kHeadDim = HEAD_DIM;
   static constexpr int kBlockM = BLOCK_M;
   static constexpr int kBlockN = BLOCK_N;
@@ -147,6 +196,44 @@ KILN_DEVICE void loadRows(uint32_t tile, const uint16_t *src, int64_t rowStride,
     const bool ok = r < valid;
     const uint16_t *p = ok ? src + int64_t(r) * rowStride + ch * 8 : src;
     ptx::cpAsync16(tile + swizzleOffset<Cfg::kRowBytes>(r, ch), p, ok ? 16 : 0);
+  }
+}
+
+/// KV4: dequantizes |rows| x kHeadDim uint4 codes (rows of kHeadDim / 2
+/// bytes, |rowStride| bytes apart; per-row float32 |scale| and uint8 |zero|)
+/// into a swizzled fp16 tile, rows past |valid| zero. One 16-byte load
+/// (32 codes) per work item, written as four 16-byte fp16 chunks.
+template <class Cfg, int kRows>
+KILN_DEVICE void loadRowsInt4(uint32_t tile, const uint8_t *src,
+                              int64_t rowStride, const float *scale,
+                              const uint8_t *zero, int valid) {
+  constexpr int kLoadsPerRow = Cfg::kHeadDim / 32;
+  constexpr int kItems = kRows * kLoadsPerRow;
+  for (int c = threadIdx.x; c < kItems; c += Cfg::kThreads) {
+    const int r = c / kLoadsPerRow;
+    const int piece = c % kLoadsPerRow;
+    uint4 w = make_uint4(0u, 0u, 0u, 0u);
+    float s = 0.0f;
+    int z = 0;
+    const bool ok = r < valid;
+    if (ok) {
+      w = *reinterpret_cast<const uint4 *>(src + int64_t(r) * rowStride +
+                                           piece * 16);
+      s = scale[r];
+      z = zero[r];
+    }
+    const uint32_t words[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      float x[8];
+      kv4DecodeWord(words[i], z, s, x);
+      uint32_t h[4];
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        h[e] = ok ? ptx::packHalf2(x[2 * e], x[2 * e + 1]) : 0u;
+      ptx::stShared128(tile + swizzleOffset<Cfg::kRowBytes>(r, piece * 4 + i),
+                       h[0], h[1], h[2], h[3]);
+    }
   }
 }
 
@@ -186,27 +273,41 @@ __global__ void __launch_bounds__(Cfg::kThreads)
 
   const uint16_t *q = a.q + b * a.qBatchStride + head * a.qHeadStride +
                       int64_t(m0) * a.qRowStride;
-  const uint16_t *k = a.k + b * a.kBatchStride + kvHead * a.kHeadStride;
-  const uint16_t *v = a.v + b * a.vBatchStride + kvHead * a.vHeadStride;
 
   typename Cfg::Schedule schedule(a, Cfg::kBlockM, kBN, qBlock, head,
                                   Cfg::kCausal);
   const int numBlocks = schedule.count();
 
-  // The K/V tile load: the one place a quantized-KV variant changes.
-  auto loadKv = [&](uint32_t tile, const uint16_t *base, int64_t stride,
-                    int j) {
-    detail::loadRows<Cfg, kBN>(tile, base + int64_t(j) * kBN * stride, stride,
-                               a.seqK - j * kBN);
+  // The K/V tile load: the one place a quantized-KV variant changes
+  // (fp16: cp.async copies; KV4: dequantize into the same tiles).
+  const int64_t kvParam = (int64_t(b) * a.kvHeads + kvHead) * a.seqK;
+  auto loadKv = [&](uint32_t tile, bool isV, int j) {
+    const int64_t stride = isV ? a.vRowStride : a.kRowStride;
+    if constexpr (Cfg::kKv == KvFormat::kInt4Asym) {
+      const uint8_t *codes =
+          (isV ? a.v4 + b * a.vBatchStride + kvHead * a.vHeadStride
+               : a.k4 + b * a.kBatchStride + kvHead * a.kHeadStride) +
+          int64_t(j) * kBN * stride;
+      const int64_t p = kvParam + int64_t(j) * kBN;
+      detail::loadRowsInt4<Cfg, kBN>(
+          tile, codes, stride, (isV ? a.vScale : a.kScale) + p,
+          (isV ? a.vZero : a.kZero) + p, a.seqK - j * kBN);
+    } else {
+      const uint16_t *base =
+          isV ? a.v + b * a.vBatchStride + kvHead * a.vHeadStride
+              : a.k + b * a.kBatchStride + kvHead * a.kHeadStride;
+      detail::loadRows<Cfg, kBN>(tile, base + int64_t(j) * kBN * stride,
+                                 stride, a.seqK - j * kBN);
+    }
   };
 
   detail::loadRows<Cfg, Cfg::kBlockM>(sQ, q, a.qRowStride, a.seqQ - m0);
   ptx::cpAsyncCommit();
   if (numBlocks > 0)
-    loadKv(sK, k, a.kRowStride, schedule.block(0));
+    loadKv(sK, false, schedule.block(0));
   ptx::cpAsyncCommit();
   if (numBlocks > 0)
-    loadKv(sV, v, a.vRowStride, schedule.block(0));
+    loadKv(sV, true, schedule.block(0));
   ptx::cpAsyncCommit();
 
   uint32_t qf[kKSteps][4];
@@ -265,8 +366,7 @@ __global__ void __launch_bounds__(Cfg::kThreads)
     // Prefetch K_{j+1} into the other buffer (its last readers finished
     // block it - 1 before this iteration's barrier).
     if (it + 1 < numBlocks)
-      loadKv(sK + (buf ^ 1) * Cfg::kKvBytes, k, a.kRowStride,
-             schedule.block(it + 1));
+      loadKv(sK + (buf ^ 1) * Cfg::kKvBytes, false, schedule.block(it + 1));
     ptx::cpAsyncCommit();
 
     // Masks: past the end of the keys, and the causal diagonal.
@@ -341,8 +441,7 @@ __global__ void __launch_bounds__(Cfg::kThreads)
 
     // Prefetch V_{j+1}.
     if (it + 1 < numBlocks)
-      loadKv(sV + (buf ^ 1) * Cfg::kKvBytes, v, a.vRowStride,
-             schedule.block(it + 1));
+      loadKv(sV + (buf ^ 1) * Cfg::kKvBytes, true, schedule.block(it + 1));
     ptx::cpAsyncCommit();
   }
   ptx::cpAsyncWait<0>();
@@ -368,7 +467,8 @@ __global__ void __launch_bounds__(Cfg::kThreads)
 }
 
 /// Attention launcher for configuration |Cfg|. Needs 16-byte aligned
-/// Q/K/V/O rows (row strides multiples of 8 elements).
+/// Q/K/V/O rows (row strides multiples of 8 elements); KV4: 16-byte aligned
+/// code rows (k / v strides multiples of 16 bytes), scales and zeros set.
 template <class Cfg> struct AttentionSm80 {
   static cudaError_t prepare() {
     static const cudaError_t status = cudaFuncSetAttribute(
@@ -381,11 +481,21 @@ template <class Cfg> struct AttentionSm80 {
       return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
     };
     if (a.seqQ <= 0 || a.seqK <= 0 || a.kvHeads <= 0 ||
-        a.heads % a.kvHeads != 0 || !aligned(a.q) || !aligned(a.k) ||
-        !aligned(a.v) || !aligned(a.o) || a.qRowStride % 8 != 0 ||
-        a.kRowStride % 8 != 0 || a.vRowStride % 8 != 0 ||
-        a.oRowStride % 8 != 0)
+        a.heads % a.kvHeads != 0 || !aligned(a.q) || !aligned(a.o) ||
+        a.qRowStride % 8 != 0 || a.oRowStride % 8 != 0)
       return cudaErrorInvalidValue;
+    if constexpr (Cfg::kKv == KvFormat::kInt4Asym) {
+      if (!aligned(a.k4) || !aligned(a.v4) || !a.kScale || !a.vScale ||
+          !a.kZero || !a.vZero || a.kRowStride % 16 != 0 ||
+          a.vRowStride % 16 != 0 || a.kBatchStride % 16 != 0 ||
+          a.kHeadStride % 16 != 0 || a.vBatchStride % 16 != 0 ||
+          a.vHeadStride % 16 != 0)
+        return cudaErrorInvalidValue;
+    } else {
+      if (!aligned(a.k) || !aligned(a.v) || a.kRowStride % 8 != 0 ||
+          a.vRowStride % 8 != 0)
+        return cudaErrorInvalidValue;
+    }
     if (cudaError_t e = prepare(); e != cudaSuccess)
       return e;
     const dim3 grid(unsigned(ceilDiv(a.seqQ, Cfg::kBlockM)), unsigned(a.heads),

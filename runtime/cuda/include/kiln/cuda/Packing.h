@@ -28,6 +28,13 @@
 //   For mma.m16n8k64.s4 this row-major order is already the fragment order
 //   (the same bytes as int8 with K / 2 columns). Group scales (group 64,
 //   float32) transposed: [K / 64][ldScale] with ldScale = N rounded up to 4.
+// - KV4 cache (Attention.cuh, KvFormat::kInt4Asym; run time, not constant):
+//   per (batch, kv head, token) row of head_dim values, asymmetric uint4
+//   codes two per byte (element 2i in the low nibble), head_dim / 2 bytes a
+//   row, so one 16-byte load is 32 codes; a float32 scale and a uint8 zero
+//   point per row (packKv4). The quantizer is kiln::quant::quantizeGroupInt4
+//   (Asymmetric, group = head_dim) re-implemented bit for bit here, the
+//   runtime not linking kiln::quant.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,7 +42,9 @@
 #define KILN_RUNTIME_CUDA_INCLUDE_KILN_CUDA_PACKING_H
 
 #include "kiln/cuda/Config.h"
+#include "kiln/cuda/Numeric.h"
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -231,6 +240,96 @@ inline W4A4Packed packW4A4(const int8_t *q, const float *scale, int64_t rows,
       p.scales[size_t(g * ld + r)] = scale[r * (K / 64) + g];
   }
   return p;
+}
+
+/// KV4 decode of one little-endian 32-bit word of a packed row (8 codes,
+/// nibble e = element e): out[e] = float(code_e - zero) * scale. The KV4
+/// attention loader runs this on each word of its 16-byte loads (word i of
+/// load p holds elements 32 p + 8 i .. + 7) before rounding to fp16.
+KILN_HD void kv4DecodeWord(uint32_t w, int zero, float scale, float (&out)[8]) {
+  for (int e = 0; e < 8; ++e)
+    out[e] = static_cast<float>(int((w >> (4 * e)) & 15u) - zero) * scale;
+}
+
+/// KV4-packed rows: [rows][headDim / 2] codes, one scale and zero per row.
+struct Kv4Packed {
+  int64_t rows = 0;
+  int headDim = 0;
+  std::vector<uint8_t> codes;
+  std::vector<float> scales;
+  std::vector<uint8_t> zeros;
+};
+
+namespace detail {
+/// kiln::quant::quantizeToInt: clamp(round(x / scale) + zero, lo, hi) with a
+/// float32 division and round half away from zero (in double).
+inline int32_t kv4Code(float x, float scale, int32_t zero, int32_t lo,
+                       int32_t hi) {
+  const float ratio = x / scale;
+  double q = std::round(static_cast<double>(ratio)) + zero;
+  if (std::isnan(q))
+    q = zero;
+  return q < lo ? lo : q > hi ? hi : static_cast<int32_t>(q);
+}
+} // namespace detail
+
+/// Quantizes and packs |rows| rows of |headDim| values (row r at
+/// x + r * rowStride, |Get| reading one element as float) to KV4:
+/// lo = min(0, min x), hi = max(0, max x), scale = float((hi - lo) / 15 in
+/// double) or 1 when 0, zero = clamp(round(-lo / scale), 0, 15), code =
+/// clamp(round(x / scale) + zero, 0, 15). headDim % 32 == 0; inputs finite.
+template <class T, class Get>
+Kv4Packed packKv4(const T *x, int64_t rows, int headDim, int64_t rowStride,
+                  Get get) {
+  Kv4Packed p;
+  p.rows = rows;
+  p.headDim = headDim;
+  p.codes.assign(size_t(rows * headDim / 2), 0);
+  p.scales.assign(size_t(rows), 1.0f);
+  p.zeros.assign(size_t(rows), 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const T *row = x + r * rowStride;
+    float lo = 0.0f, hi = 0.0f;
+    for (int d = 0; d < headDim; ++d) {
+      lo = std::fmin(lo, get(row[d]));
+      hi = std::fmax(hi, get(row[d]));
+    }
+    float scale = static_cast<float>(
+        (static_cast<double>(hi) - static_cast<double>(lo)) / 15.0);
+    if (scale == 0.0f)
+      scale = 1.0f;
+    const int32_t zero = detail::kv4Code(-lo, scale, 0, 0, 15);
+    p.scales[size_t(r)] = scale;
+    p.zeros[size_t(r)] = uint8_t(zero);
+    for (int d = 0; d < headDim; d += 2) {
+      const int32_t c0 = detail::kv4Code(get(row[d]), scale, zero, 0, 15);
+      const int32_t c1 = detail::kv4Code(get(row[d + 1]), scale, zero, 0, 15);
+      p.codes[size_t(r * headDim / 2 + d / 2)] = uint8_t(c0 | (c1 << 4));
+    }
+  }
+  return p;
+}
+
+/// packKv4 of float32 rows.
+inline Kv4Packed packKv4(const float *x, int64_t rows, int headDim,
+                         int64_t rowStride) {
+  return packKv4(x, rows, headDim, rowStride, [](float v) { return v; });
+}
+
+/// packKv4 of fp16 rows (IEEE half bit patterns).
+inline Kv4Packed packKv4(const uint16_t *x, int64_t rows, int headDim,
+                         int64_t rowStride) {
+  return packKv4(x, rows, headDim, rowStride,
+                 [](uint16_t v) { return halfBitsToFloat(v); });
+}
+
+/// Returns code |d| of row |r| dequantized as the kernel does before its fp16
+/// rounding: float(code - zero) * scale.
+inline float kv4Dequant(const Kv4Packed &p, int64_t r, int d) {
+  const uint8_t byte = p.codes[size_t(r * p.headDim / 2 + d / 2)];
+  const int code = (d & 1) ? byte >> 4 : byte & 15;
+  return static_cast<float>(code - int(p.zeros[size_t(r)])) *
+         p.scales[size_t(r)];
 }
 
 } // namespace kiln::cuda

@@ -152,6 +152,14 @@ KILN_DEVICE uint32_t packHalf2(float lo, float hi) {
   return *reinterpret_cast<const uint32_t *>(&h);
 }
 
+/// Stores four 32-bit words to 16-byte aligned shared address |addr|.
+KILN_DEVICE void stShared128(uint32_t addr, uint32_t a, uint32_t b, uint32_t c,
+                             uint32_t d) {
+  asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(addr),
+               "r"(a), "r"(b), "r"(c), "r"(d)
+               : "memory");
+}
+
 /// Byte-wise a - b modulo 256 (four lanes, no borrow between them).
 KILN_DEVICE uint32_t vsub4(uint32_t a, uint32_t b) { return __vsub4(a, b); }
 
