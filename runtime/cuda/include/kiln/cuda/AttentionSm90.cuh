@@ -49,6 +49,9 @@ struct AttentionConfigSm90 {
   static constexpr int kBlockN = 128;
   static constexpr bool kCausal = CAUSAL;
   using Schedule = SCHEDULE;
+  /// fp16 K/V only: TMA cannot dequantize on the way in (KV4 on sm_90 uses
+  /// the sm80 kernel, Attention.cuh).
+  static constexpr KvFormat kKv = KvFormat::kFp16;
   static constexpr int kStages = 2;
   static constexpr int kThreads = 384;
   /// 64-column (128-byte) sub-tiles per row of head_dim.
