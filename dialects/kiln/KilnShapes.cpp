@@ -124,10 +124,16 @@ inferConvShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
     return failure();
   if (group <= 0)
     return emitError() << "group must be positive, got " << group;
-  if (input[1] != weight[1] * group)
-    return emitError() << "input has " << input[1]
-                       << " channels but weight expects " << weight[1]
-                       << " x group " << group << " = " << weight[1] * group;
+  int64_t groupedChannels;
+  bool overflow = llvm::MulOverflow(weight[1], group, groupedChannels);
+  if (overflow || input[1] != groupedChannels) {
+    InFlightDiagnostic diag = emitError();
+    diag << "input has " << input[1] << " channels but weight expects "
+         << weight[1] << " x group " << group;
+    if (!overflow)
+      diag << " = " << groupedChannels;
+    return failure();
+  }
   if (weight[0] % group != 0)
     return emitError() << "output channels " << weight[0]
                        << " are not divisible by group " << group;
@@ -154,7 +160,9 @@ int64_t pooledSize(int64_t in, int64_t kernel, int64_t stride,
   int64_t span = in + padBegin + padEnd - window;
   int64_t out = span / stride + (ceilMode && span % stride != 0 ? 1 : 0) + 1;
   // ONNX (like PyTorch) drops a last window that would start in the end pad.
-  if (ceilMode && (out - 1) * stride >= in + padBegin)
+  int64_t lastStart;
+  if (ceilMode && (llvm::MulOverflow(out - 1, stride, lastStart) ||
+                   lastStart >= in + padBegin))
     --out;
   return out;
 }
@@ -260,11 +268,24 @@ FailureOr<SmallVector<int64_t>> inferConvTransposeShape(
     return emitError() << "input has " << input[1]
                        << " channels but weight expects " << weight[0]
                        << " (divisible by group " << group << ")";
-  SmallVector<int64_t> result = {input[0], weight[1] * group};
+  int64_t channels;
+  if (llvm::MulOverflow(weight[1], group, channels))
+    return emitError() << "output channels " << weight[1] << " x group "
+                       << group << " overflow int64";
+  SmallVector<int64_t> result = {input[0], channels};
   for (size_t i = 0; i < spatial; ++i) {
-    int64_t out = strides[i] * (input[2 + i] - 1) + outputPadding[i] +
-                  (weight[2 + i] - 1) * dilations[i] + 1 - pads[i] -
-                  pads[spatial + i];
+    // stride * (in - 1) + output_padding + (k - 1) * dilation + 1 - pads,
+    // checked: hostile attributes must get an error, not wrap around.
+    int64_t out, window;
+    if (llvm::MulOverflow(strides[i], input[2 + i] - 1, out) ||
+        llvm::AddOverflow(out, outputPadding[i], out) ||
+        llvm::MulOverflow(weight[2 + i] - 1, dilations[i], window) ||
+        llvm::AddOverflow(out, window, out) ||
+        llvm::AddOverflow(out, int64_t(1), out) ||
+        llvm::SubOverflow(out, pads[i], out) ||
+        llvm::SubOverflow(out, pads[spatial + i], out))
+      return emitError() << "output extent overflows int64 on spatial axis "
+                         << i;
     if (out <= 0)
       return emitError() << "non-positive output size " << out
                          << " on spatial axis " << i;
